@@ -1,0 +1,32 @@
+# Set-up is part of every target: a fresh machine with python3 (pip, venv) needs nothing else.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint bench-upscale clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(PY) pyproject.toml constraints.txt
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt torch
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,demo,peers]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/imagesmith demo
+
+test: $(STAMP)
+	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check src tests benchmarks
+
+bench-upscale: $(STAMP)
+	$(PY) benchmarks/upscale.py --data $${IMAGESMITH_DATA:-../shared/datasets}
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info
