@@ -1,0 +1,144 @@
+"""Super-resolution training data: random HR crops from image folders, LR made on the fly.
+
+Every sample is a pure function of (seed, epoch, index): the crop position, flips and rotation
+come from a generator seeded with those numbers. Together with :class:`ResumableBatchSampler`
+(which shards like ``DistributedSampler``) this makes the data order reproducible across resumes
+and across ranks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from imagesmith.errors import UserError
+from imagesmith.functional.degrade import bicubic_down
+
+__all__ = ["SRPatchDataset", "ResumableBatchSampler", "load_folder", "IMAGE_SUFFIXES"]
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def load_folder(folder: str | Path, min_side: int = 0) -> list[torch.Tensor]:
+    """Every image in ``folder`` (sorted by name) as a uint8 RGB tensor (3, H, W).
+
+    Images whose shorter side is below ``min_side`` are skipped (they cannot give a patch).
+    """
+    from PIL import Image
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UserError(f"{folder}: data folder not found")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise UserError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)})")
+    out = []
+    for f in files:
+        with Image.open(f) as im:
+            arr = np.asarray(im.convert("RGB"))
+        if min(arr.shape[:2]) >= min_side:
+            out.append(torch.from_numpy(arr.copy()).permute(2, 0, 1).contiguous())
+    return out
+
+
+class SRPatchDataset(Dataset):
+    """(LR, HR) patch pairs. Keys are ``(index, epoch)`` tuples from the sampler.
+
+    Args:
+        images: uint8 tensors (3, H, W).
+        scale: 2, 3 or 4.
+        lr_patch: LR patch side; the HR crop is ``lr_patch * scale``.
+        length: virtual epoch length (images are drawn uniformly; one image may give many crops).
+        seed: base seed of the crop generator.
+        augment: random horizontal flip and 90-degree rotations (the 8 dihedral transforms).
+
+    Item: (lr, hr) floats in [0, 1] on the uint8 grid, shapes (3, p, p) and (3, s*p, s*p).
+    """
+
+    def __init__(
+        self,
+        images: Sequence[torch.Tensor],
+        scale: int,
+        lr_patch: int = 48,
+        length: int = 3200,
+        seed: int = 0,
+        augment: bool = True,
+    ) -> None:
+        hr_patch = lr_patch * scale
+        self.images = [im for im in images if min(im.shape[-2:]) >= hr_patch]
+        if not self.images:
+            raise UserError(f"no training image has a side >= {hr_patch} px")
+        self.scale, self.lr_patch, self.length = scale, lr_patch, length
+        self.seed, self.augment = seed, augment
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, key: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+        index, epoch = key
+        g = torch.Generator().manual_seed(_mix(self.seed, epoch, index))
+        img = self.images[int(torch.randint(len(self.images), (1,), generator=g))]
+        p = self.lr_patch * self.scale
+        h, w = img.shape[-2:]
+        top = int(torch.randint(h - p + 1, (1,), generator=g))
+        left = int(torch.randint(w - p + 1, (1,), generator=g))
+        hr = img[:, top : top + p, left : left + p].float() / 255.0
+        if self.augment:
+            k = int(torch.randint(4, (1,), generator=g))
+            flip = bool(torch.randint(2, (1,), generator=g))
+            hr = torch.rot90(hr, k, dims=(-2, -1))
+            if flip:
+                hr = hr.flip(-1)
+        lr = bicubic_down(hr, self.scale).float()
+        return lr.contiguous(), hr.contiguous()
+
+
+def _mix(seed: int, epoch: int, index: int) -> int:
+    # A fixed integer mix (Python's hash() is not promised stable across versions).
+    return (seed * 0x9E3779B1 + epoch * 0x85EBCA77 + index * 0xC2B2AE3D) % (2**63 - 1)
+
+
+class ResumableBatchSampler(Sampler):
+    """Endless batches of ``(index, epoch)`` keys, starting at any global step.
+
+    Each epoch is a permutation of ``range(len(dataset))`` seeded by ``seed + epoch``, sharded
+    ``perm[rank::world_size]`` exactly like ``DistributedSampler`` (drop_last), then cut into
+    batches. ``start_step`` skips the batches already consumed, so resume continues the same order.
+    """
+
+    def __init__(
+        self,
+        dataset_len: int,
+        batch_size: int,
+        seed: int = 0,
+        start_step: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
+        self.n, self.batch_size, self.seed = dataset_len, batch_size, seed
+        self.start_step, self.rank, self.world_size = start_step, rank, world_size
+        self.steps_per_epoch = dataset_len // (batch_size * world_size)
+        if self.steps_per_epoch < 1:
+            raise UserError(
+                f"dataset length {dataset_len} is smaller than one batch "
+                f"({batch_size} x {world_size} ranks)"
+            )
+
+    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
+        step = self.start_step
+        while True:
+            epoch, offset = divmod(step, self.steps_per_epoch)
+            g = torch.Generator().manual_seed(self.seed + epoch)
+            perm = torch.randperm(self.n, generator=g)
+            shard = perm[self.rank :: self.world_size].tolist()
+            for k in range(offset, self.steps_per_epoch):
+                chunk = shard[k * self.batch_size : (k + 1) * self.batch_size]
+                yield [(i, epoch) for i in chunk]
+                step += 1
+
+    def __len__(self) -> int:  # endless; len() is one epoch, for progress estimates only
+        return self.steps_per_epoch

@@ -1,0 +1,50 @@
+"""Colour conversions used by evaluation protocols and pipelines.
+
+``rgb_to_y`` / ``rgb_to_ycbcr`` follow MATLAB's ``rgb2ycbcr`` (ITU-R BT.601, studio range:
+Y in [16, 235] / 255), which is what super-resolution papers evaluate on. OpenCV's full-range
+YCrCb is a different transform and gives different PSNR.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["rgb_to_y", "rgb_to_ycbcr", "ycbcr_to_rgb"]
+
+_M = torch.tensor(
+    [[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]],
+    dtype=torch.float64,
+)
+_OFFSET = torch.tensor([16.0, 128.0, 128.0], dtype=torch.float64)
+
+
+def _check_rgb(x: torch.Tensor) -> None:
+    if x.ndim < 3 or x.shape[-3] != 3:
+        raise ValueError(f"expected an RGB tensor of shape (..., 3, H, W), got {tuple(x.shape)}")
+
+
+def rgb_to_y(x: torch.Tensor) -> torch.Tensor:
+    """BT.601 luma of an RGB image.
+
+    Shape: (..., 3, H, W) -> (..., 1, H, W). Range: RGB in [0, 1] -> Y in [16/255, 235/255].
+    """
+    _check_rgb(x)
+    r, g, b = x.unbind(dim=-3)
+    y = (16.0 + 65.481 * r + 128.553 * g + 24.966 * b) / 255.0
+    return y.unsqueeze(-3)
+
+
+def rgb_to_ycbcr(x: torch.Tensor) -> torch.Tensor:
+    """RGB in [0, 1] -> YCbCr (BT.601 studio range) scaled to [0, 1]. Shape (..., 3, H, W)."""
+    _check_rgb(x)
+    m = _M.to(x.device, x.dtype)
+    out = torch.einsum("ij,...jhw->...ihw", m, x) + _OFFSET.to(x.device, x.dtype)[:, None, None]
+    return out / 255.0
+
+
+def ycbcr_to_rgb(x: torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`rgb_to_ycbcr`. Shape (..., 3, H, W); output is not clipped."""
+    _check_rgb(x)
+    inv = torch.linalg.inv(_M).to(x.device, x.dtype)
+    shifted = x * 255.0 - _OFFSET.to(x.device, x.dtype)[:, None, None]
+    return torch.einsum("ij,...jhw->...ihw", inv, shifted)

@@ -1,0 +1,57 @@
+"""Named evaluation protocols, so every reported number says how it was measured.
+
+``sr-y`` (super-resolution, see ANCHORS.md): outputs rounded to uint8; Y of BT.601 studio range
+(MATLAB ``rgb2ycbcr``) computed in float64 on the [0, 255] scale; ``scale`` pixels cropped on every
+border; PSNR with peak 255; Wang SSIM on Y. ``sr-rgb`` is the same on the RGB channels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from imagesmith.functional.color import rgb_to_y
+from imagesmith.metrics.psnr import psnr
+from imagesmith.metrics.ssim import ssim
+
+__all__ = ["SRScore", "sr_score", "to_uint8_grid", "PROTOCOLS"]
+
+PROTOCOLS = {
+    "sr-y": "uint8 outputs; Y = BT.601 studio range (MATLAB rgb2ycbcr); crop = scale; "
+    "PSNR peak 255; SSIM Wang (11x11 Gaussian, sigma 1.5, valid)",
+    "sr-rgb": "as sr-y but on R, G, B instead of Y",
+}
+
+
+@dataclass(frozen=True)
+class SRScore:
+    psnr: float
+    ssim: float
+
+
+def to_uint8_grid(x: torch.Tensor) -> torch.Tensor:
+    """Clip to [0, 1] and round to the nearest of the 256 uint8 levels (values stay in [0, 1])."""
+    return torch.floor(x.clamp(0, 1) * 255.0 + 0.5) / 255.0
+
+
+def sr_score(sr: torch.Tensor, hr: torch.Tensor, scale: int, protocol: str = "sr-y") -> SRScore:
+    """Score one super-resolved image against its ground truth.
+
+    Args:
+        sr, hr: (C, H, W) floats in [0, 1] (C = 3, or 1 for gray images, whose Y is the image
+            itself); both are rounded to uint8 levels here (``hr`` should already be on them).
+        scale: the upscaling factor; that many pixels are cropped on each border.
+        protocol: "sr-y" or "sr-rgb".
+    """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
+    if sr.shape != hr.shape or sr.ndim != 3:
+        raise ValueError(f"sr and hr must be equal (C, H, W), got {sr.shape} and {hr.shape}")
+    a, b = to_uint8_grid(sr.to(torch.float64)), to_uint8_grid(hr.to(torch.float64))
+    if protocol == "sr-y" and a.shape[0] == 3:
+        a, b = rgb_to_y(a), rgb_to_y(b)
+    if scale > 0:
+        a, b = a[:, scale:-scale, scale:-scale], b[:, scale:-scale, scale:-scale]
+    a, b = a * 255.0, b * 255.0
+    return SRScore(float(psnr(a, b, 255.0)), float(ssim(a, b, 255.0)))

@@ -1,0 +1,65 @@
+"""Structural similarity (Wang et al. 2004), as in the reference ``ssim_index.m``.
+
+11x11 Gaussian window with sigma 1.5, K1 = 0.01, K2 = 0.03, 'valid' filtering (no padding), mean of
+the SSIM map; no downsampling. This is what the super-resolution literature reports.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["ssim", "SSIM", "gaussian_window"]
+
+
+def gaussian_window(size: int = 11, sigma: float = 1.5, dtype=torch.float64) -> torch.Tensor:
+    """Normalised 2-D Gaussian window, shape (size, size)."""
+    coords = torch.arange(size, dtype=dtype) - (size - 1) / 2
+    g = torch.exp(-(coords**2) / (2 * sigma**2))
+    w = g[:, None] * g[None, :]
+    return w / w.sum()
+
+
+def ssim(
+    a: torch.Tensor,
+    b: torch.Tensor,
+    data_range: float = 1.0,
+    window_size: int = 11,
+    sigma: float = 1.5,
+    k1: float = 0.01,
+    k2: float = 0.03,
+) -> torch.Tensor:
+    """Mean SSIM per image, channels averaged.
+
+    Shape: (..., C, H, W) for both, H and W >= ``window_size``; returns shape (...).
+    Range: any, with ``data_range`` the dynamic range L (1.0 for [0, 1], 255 for uint8 scale).
+    """
+    if a.shape != b.shape:
+        raise ValueError(f"ssim needs equal shapes, got {tuple(a.shape)} and {tuple(b.shape)}")
+    if a.ndim < 3 or min(a.shape[-2:]) < window_size:
+        raise ValueError(f"ssim needs (..., C, H, W) with H, W >= {window_size}, got {a.shape}")
+    lead, (c, h, w) = a.shape[:-3], a.shape[-3:]
+    x = a.to(torch.float64).reshape(-1, 1, h, w)
+    y = b.to(torch.float64).reshape(-1, 1, h, w)
+    win = gaussian_window(window_size, sigma).to(x.device)[None, None]
+    c1, c2 = (k1 * data_range) ** 2, (k2 * data_range) ** 2
+    mu_x, mu_y = F.conv2d(x, win), F.conv2d(y, win)
+    sxx = F.conv2d(x * x, win) - mu_x**2
+    syy = F.conv2d(y * y, win) - mu_y**2
+    sxy = F.conv2d(x * y, win) - mu_x * mu_y
+    num = (2 * mu_x * mu_y + c1) * (2 * sxy + c2)
+    den = (mu_x**2 + mu_y**2 + c1) * (sxx + syy + c2)
+    per_channel = (num / den).mean(dim=(-2, -1)).reshape(*lead, c)
+    return per_channel.mean(dim=-1)
+
+
+class SSIM(nn.Module):
+    """Module form of :func:`ssim`."""
+
+    def __init__(self, data_range: float = 1.0, window_size: int = 11, sigma: float = 1.5) -> None:
+        super().__init__()
+        self.data_range, self.window_size, self.sigma = data_range, window_size, sigma
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return ssim(a, b, self.data_range, self.window_size, self.sigma)

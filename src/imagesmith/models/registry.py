@@ -1,0 +1,65 @@
+"""A small explicit model registry.
+
+Architecture files call ``@register_model`` on one-line factories; this module imports those files
+explicitly (no folder scanning, no dotted strings), so ``create_model("name")`` always knows every
+model. Each entry records its task so pipelines and tests can filter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from torch import nn
+
+from imagesmith.errors import UserError
+
+__all__ = ["register_model", "create_model", "list_models", "model_info", "ModelInfo"]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    task: str
+    factory: Callable[..., nn.Module]
+    description: str
+
+
+_REGISTRY: dict[str, ModelInfo] = {}
+
+
+def register_model(name: str, task: str, description: str = ""):
+    """Decorator: register ``factory(**overrides) -> nn.Module`` under ``name``."""
+
+    def wrap(factory: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+        if name in _REGISTRY:
+            raise ValueError(f"model {name!r} registered twice")
+        doc = description or (factory.__doc__ or "").strip().splitlines()[0:1]
+        text = doc if isinstance(doc, str) else (doc[0] if doc else "")
+        _REGISTRY[name] = ModelInfo(name, task, factory, text)
+        return factory
+
+    return wrap
+
+
+def _ensure_loaded() -> None:
+    # Explicit imports of every architecture file; each import fills the registry once.
+    from imagesmith.models import srnets  # noqa: F401
+
+
+def list_models(task: str | None = None) -> list[str]:
+    """Registered architecture names, optionally only those of one task (e.g. "upscale")."""
+    _ensure_loaded()
+    return sorted(n for n, i in _REGISTRY.items() if task is None or i.task == task)
+
+
+def model_info(name: str) -> ModelInfo:
+    _ensure_loaded()
+    if name not in _REGISTRY:
+        raise UserError(f"unknown architecture {name!r}; known: {', '.join(list_models())}")
+    return _REGISTRY[name]
+
+
+def create_model(name: str, **overrides) -> nn.Module:
+    """Build a registered architecture; ``overrides`` change its constructor arguments."""
+    return model_info(name).factory(**overrides)

@@ -1,0 +1,75 @@
+"""Released weights: a folder with ``config.json`` + ``model.safetensors`` (+ ``card.md``).
+
+No pickle: a model folder from a stranger cannot run code when loaded. ``config.json`` names the
+registered architecture and its constructor arguments, plus free-form metadata (task, scale,
+measured metrics).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from imagesmith.errors import UserError
+from imagesmith.models.registry import create_model
+
+__all__ = ["save_pretrained", "load_pretrained", "read_config"]
+
+CONFIG_NAME, WEIGHTS_NAME = "config.json", "model.safetensors"
+
+
+def save_pretrained(
+    model: nn.Module, folder: str | Path, arch: str, arch_args: dict[str, Any], **meta: Any
+) -> Path:
+    """Write ``config.json`` and ``model.safetensors`` into ``folder`` (created if missing).
+
+    Each file is written to a temp name and renamed, so a crash never leaves a half-written file.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    config = {"arch": arch, "arch_args": arch_args, **meta}
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    _atomic(folder / WEIGHTS_NAME, lambda p: save_file(state, str(p)))
+    text = json.dumps(config, indent=2, sort_keys=True) + "\n"
+    _atomic(folder / CONFIG_NAME, lambda p: Path(p).write_text(text))
+    return folder
+
+
+def read_config(folder: str | Path) -> dict[str, Any]:
+    path = Path(folder) / CONFIG_NAME
+    if not path.is_file():
+        raise UserError(f"{folder}: not a model folder (no {CONFIG_NAME})")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise UserError(f"{path}: invalid JSON ({e.msg})") from None
+
+
+def load_pretrained(folder: str | Path, map_location: str | torch.device = "cpu") -> nn.Module:
+    """Rebuild the architecture named in ``config.json`` and load its safetensors weights."""
+    config = read_config(folder)
+    model = create_model(config["arch"], **config.get("arch_args", {}))
+    weights = Path(folder) / WEIGHTS_NAME
+    if not weights.is_file():
+        raise UserError(f"{folder}: no {WEIGHTS_NAME}")
+    state = load_file(str(weights), device=str(map_location))
+    model.load_state_dict(state, strict=True)
+    return model.eval()
+
+
+def _atomic(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

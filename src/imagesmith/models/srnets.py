@@ -1,0 +1,113 @@
+"""Super-resolution architectures.
+
+Both nets learn a residual on top of a nearest-neighbour "anchor": the input pixel is repeated into
+all s*s sub-pixel channels before the pixel shuffle, so an untrained net already outputs a
+nearest-neighbour upscale and training only has to learn the detail. That global residual costs
+one add, keeps tiling exact, and needs no interpolation kernel inside the model.
+
+* :class:`PixelShuffleSR` — tiny and fast (a few plain convs at low resolution).
+* :class:`ResidualSR` — EDSR-style residual blocks (conv-ReLU-conv, no batch norm) with a long skip.
+
+Inputs and outputs: (N, C, H, W) floats in [0, 1] -> (N, C, s*H, s*W), not clipped.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from imagesmith.models.registry import register_model
+
+__all__ = ["PixelShuffleSR", "ResidualSR"]
+
+
+class _AnchorUpsampler(nn.Module):
+    """conv to C*s*s channels, add the repeated input, pixel-shuffle."""
+
+    def __init__(self, features: int, channels: int, scale: int) -> None:
+        super().__init__()
+        self.scale = scale
+        self.conv = nn.Conv2d(features, channels * scale * scale, 3, padding=1)
+        self.shuffle = nn.PixelShuffle(scale)
+        # Start from the nearest-neighbour anchor exactly: zero detail at step 0.
+        nn.init.zeros_(self.conv.weight)
+        nn.init.zeros_(self.conv.bias)
+
+    def forward(self, feats: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+        anchor = image.repeat_interleave(self.scale * self.scale, dim=1)
+        return self.shuffle(self.conv(feats) + anchor)
+
+
+class PixelShuffleSR(nn.Module):
+    """Plain conv stack at low resolution plus the anchor upsampler (ESPCN-like, residual)."""
+
+    def __init__(
+        self, scale: int = 2, channels: int = 3, features: int = 32, layers: int = 4
+    ) -> None:
+        super().__init__()
+        if scale not in (2, 3, 4):
+            raise ValueError(f"scale must be 2, 3 or 4, got {scale}")
+        self.scale, self.channels = scale, channels
+        body: list[nn.Module] = [nn.Conv2d(channels, features, 3, padding=1), nn.ReLU(inplace=True)]
+        for _ in range(layers - 1):
+            body += [nn.Conv2d(features, features, 3, padding=1), nn.ReLU(inplace=True)]
+        self.body = nn.Sequential(*body)
+        self.up = _AnchorUpsampler(features, channels, scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.up(self.body(x), x)
+
+
+class _ResBlock(nn.Module):
+    def __init__(self, features: int, res_scale: float) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(features, features, 3, padding=1)
+        self.act = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(features, features, 3, padding=1)
+        self.res_scale = res_scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.res_scale * self.conv2(self.act(self.conv1(x)))
+
+
+class ResidualSR(nn.Module):
+    """EDSR-style: head conv, residual blocks, body conv with long skip, anchor upsampler."""
+
+    def __init__(
+        self,
+        scale: int = 2,
+        channels: int = 3,
+        features: int = 48,
+        blocks: int = 8,
+        res_scale: float = 1.0,
+    ) -> None:
+        super().__init__()
+        if scale not in (2, 3, 4):
+            raise ValueError(f"scale must be 2, 3 or 4, got {scale}")
+        self.scale, self.channels = scale, channels
+        self.head = nn.Conv2d(channels, features, 3, padding=1)
+        self.blocks = nn.Sequential(*[_ResBlock(features, res_scale) for _ in range(blocks)])
+        self.tail = nn.Conv2d(features, features, 3, padding=1)
+        self.up = _AnchorUpsampler(features, channels, scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.head(x)
+        return self.up(h + self.tail(self.blocks(h)), x)
+
+
+@register_model("sr-tiny", task="upscale")
+def sr_tiny(**kw) -> nn.Module:
+    """Tiny and fast: 4 convs of 32 features (~30k params at x2)."""
+    return PixelShuffleSR(**{"features": 32, "layers": 4, **kw})
+
+
+@register_model("sr-res-s", task="upscale")
+def sr_res_s(**kw) -> nn.Module:
+    """Residual, small: 8 blocks of 48 features (~350k params)."""
+    return ResidualSR(**{"features": 48, "blocks": 8, **kw})
+
+
+@register_model("sr-res-m", task="upscale")
+def sr_res_m(**kw) -> nn.Module:
+    """Residual, EDSR-baseline size: 16 blocks of 64 features (~1.3M params)."""
+    return ResidualSR(**{"features": 64, "blocks": 16, **kw})

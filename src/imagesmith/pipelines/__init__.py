@@ -1,0 +1,23 @@
+"""Inference pipelines, one task per class. ``load_pipeline(task, ...)`` is the entry point."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from imagesmith.errors import UserError
+
+__all__ = ["load_pipeline", "TASKS"]
+
+TASKS = ("upscale",)
+
+
+def load_pipeline(task: str, model: str | None = None, **kwargs: Any):
+    """Build the pipeline for ``task`` with a shipped model name or a model folder.
+
+    Example: ``up = load_pipeline("upscale", scale=4); out = up("photo.jpg")``.
+    """
+    if task == "upscale":
+        from imagesmith.pipelines.upscale import UpscalePipeline
+
+        return UpscalePipeline.from_pretrained(model, **kwargs)
+    raise UserError(f"unknown task {task!r}; known: {', '.join(TASKS)}")

@@ -1,0 +1,192 @@
+"""Training configuration: dataclasses with defaults, YAML files and ``--set`` hold overrides.
+
+Unknown keys fail loudly (a typo must not silently train the wrong model). Strings may use
+``${VAR}`` or ``${VAR:-default}``; ``IMAGESMITH_DATA`` defaults to ``../shared/datasets``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from imagesmith.errors import UserError
+
+__all__ = [
+    "TrainConfig",
+    "DataConfig",
+    "ModelConfig",
+    "OptimConfig",
+    "load_config",
+    "apply_overrides",
+    "parse_set",
+    "to_dict",
+]
+
+ENV_DEFAULTS = {"IMAGESMITH_DATA": "../shared/datasets"}
+
+
+@dataclass
+class ModelConfig:
+    arch: str = "sr-res-s"
+    args: dict[str, Any] = field(default_factory=dict)
+    init_from: str | None = None  # a released model folder to start from (fine-tuning)
+
+
+@dataclass
+class DataConfig:
+    train_dirs: list[str] = field(
+        default_factory=lambda: [
+            "${IMAGESMITH_DATA}/sr_train/T91",
+            "${IMAGESMITH_DATA}/sr_train/BSD200",
+        ]
+    )
+    val_dir: str | None = "${IMAGESMITH_DATA}/sr/Set5/HR"
+    lr_patch: int = 48
+    batch_size: int = 16
+    epoch_length: int = 3200
+    augment: bool = True
+    workers: int = 0
+
+
+@dataclass
+class OptimConfig:
+    lr: float = 2e-4
+    betas: tuple[float, float] = (0.9, 0.999)
+    weight_decay: float = 0.0
+    warmup_steps: int = 200
+    schedule: str = "cosine"  # "cosine" (to min_lr_ratio * lr) or "constant"
+    min_lr_ratio: float = 0.02
+    grad_clip: float = 0.0
+
+
+@dataclass
+class TrainConfig:
+    task: str = "upscale"
+    name: str = "run"
+    scale: int = 2
+    steps: int = 10000
+    seed: int = 0
+    ema_decay: float = 0.999
+    loss: str = "l1"
+    val_every: int = 500
+    ckpt_every: int = 500
+    log_every: int = 50
+    threads: int = 0  # torch CPU threads; 0 keeps torch's default
+    device: str = "cpu"
+    out_dir: str = "runs"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    """The resolved config as plain data (tuples become lists), ready for YAML/JSON."""
+    return _plain(dataclasses.asdict(cfg))
+
+
+def _plain(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_plain(v) for v in x]
+    return x
+
+
+def apply_overrides(cfg: Any, overrides: dict[str, Any], where: str = "") -> Any:
+    """Return a copy of dataclass ``cfg`` with nested ``overrides`` applied; unknown keys fail."""
+    if not isinstance(overrides, dict):
+        raise UserError(f"config{where or ' root'}: expected a mapping, got {overrides!r}")
+    known = {f.name: f for f in dataclasses.fields(cfg)}
+    changes: dict[str, Any] = {}
+    for key, value in overrides.items():
+        path = f"{where}.{key}" if where else key
+        if key not in known:
+            raise UserError(f"unknown config key {path!r}; known here: {', '.join(known)}")
+        current = getattr(cfg, key)
+        if dataclasses.is_dataclass(current):
+            changes[key] = apply_overrides(current, value, path)
+        else:
+            changes[key] = _coerce(current, value, path)
+    return dataclasses.replace(cfg, **changes)
+
+
+def _coerce(current: Any, value: Any, path: str) -> Any:
+    if isinstance(current, tuple) and isinstance(value, list):
+        return tuple(value)
+    if isinstance(current, bool) and not isinstance(value, bool):
+        raise UserError(f"config {path!r}: expected true/false, got {value!r}")
+    if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(current, float) and isinstance(value, str):
+        try:  # YAML 1.1 reads "5e-4" (no dot) as a string
+            return float(value)
+        except ValueError:
+            pass
+    if current is not None and value is not None and not isinstance(value, type(current)):
+        raise UserError(f"config {path!r}: expected {type(current).__name__}, got {value!r}")
+    return value
+
+
+def parse_set(items: list[str]) -> dict[str, Any]:
+    """``["optim.lr=1e-4", "steps=100"]`` -> nested dict; values are parsed as YAML scalars."""
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise UserError(f"--set expects key=value, got {item!r}")
+        key, raw = item.split("=", 1)
+        node = out
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = yaml.safe_load(raw) if raw.strip() else None
+    return out
+
+
+def _deep_merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = (
+            _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        )
+    return out
+
+
+def load_config(
+    path: str | Path | None = None, sets: list[str] | None = None, base: TrainConfig | None = None
+) -> TrainConfig:
+    """Defaults <- YAML file <- ``--set`` items, all validated."""
+    overrides: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise UserError(f"{p}: config file not found")
+        try:
+            loaded = yaml.safe_load(p.read_text()) or {}
+        except yaml.YAMLError as e:
+            raise UserError(f"{p}: invalid YAML ({str(e).splitlines()[0]})") from None
+        overrides = loaded
+    if sets:
+        overrides = _deep_merge(overrides, parse_set(sets))
+    return apply_overrides(base or TrainConfig(), overrides)
+
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand(text: str) -> str:
+    """Expand ``${VAR}`` / ``${VAR:-default}`` (with project defaults such as IMAGESMITH_DATA)."""
+
+    def sub(m: re.Match) -> str:
+        name, default = m.group(1), m.group(2)
+        value = os.environ.get(name) or default or ENV_DEFAULTS.get(name)
+        if value is None:
+            raise UserError(f"environment variable {name} is not set (used in the config)")
+        return value
+
+    return _VAR.sub(sub, text)

@@ -1,0 +1,216 @@
+"""The training loop: one function, read top to bottom.
+
+    run dir <- resolved config.yaml
+    task    <- phases (module + loss), dataset, validation, release
+    for step: batch -> each phase: loss, backward, clip, optimiser step -> LR schedule -> EMA
+              log (JSONL) / validate with EMA weights / checkpoint (atomic) / plot
+    end:    checkpoint, release EMA weights as config.json + model.safetensors
+
+Resuming restores model, EMA, optimisers, schedulers, step and RNG; the data order is a pure
+function of (seed, step), so N straight steps equal k steps + resume to N, bit for bit on CPU.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import torch
+import yaml
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from imagesmith.data.sr_patches import ResumableBatchSampler
+from imagesmith.errors import UserError
+from imagesmith.training.checkpoint import (
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
+from imagesmith.training.config import TrainConfig, apply_overrides, to_dict
+from imagesmith.training.distributed import init_distributed, is_main, unwrap, wrap_model
+from imagesmith.training.ema import EMA
+from imagesmith.training.plot import plot_log
+from imagesmith.training.tasks import make_task
+
+__all__ = ["train", "lr_factor", "new_run_dir"]
+
+
+def lr_factor(step: int, cfg: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay to ``min_lr_ratio`` (or constant)."""
+    o = cfg.optim
+    if o.warmup_steps and step < o.warmup_steps:
+        return (step + 1) / o.warmup_steps
+    if o.schedule == "constant":
+        return 1.0
+    t = min(1.0, (step - o.warmup_steps) / max(1, cfg.steps - o.warmup_steps))
+    return o.min_lr_ratio + (1 - o.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * t))
+
+
+def new_run_dir(cfg: TrainConfig) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = Path(cfg.out_dir) / f"{cfg.name}-{stamp}"
+    run, k = base, 1
+    while run.exists():
+        run, k = Path(f"{base}-{k}"), k + 1
+    return run
+
+
+def train(
+    cfg: TrainConfig,
+    run_dir: Path | None = None,
+    resume: bool = False,
+    quiet: bool = False,
+    stop_at: int | None = None,
+) -> Path:
+    """Train ``cfg`` in ``run_dir`` (new if None); with ``resume`` continue from its last.pt.
+
+    ``stop_at`` ends this process early at that step (checkpointed, resumable), e.g. to fit a
+    long schedule into several sessions. Returns the run folder; when training is complete its
+    ``model/`` subfolder holds the released EMA weights.
+    """
+    if resume:
+        if run_dir is None or not (run_dir / "last.pt").is_file():
+            raise UserError(f"{run_dir}: nothing to resume (no last.pt)")
+    run_dir = Path(run_dir) if run_dir is not None else new_run_dir(cfg)
+    info = init_distributed(cfg.device)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    if cfg.device.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError("device cuda requested but torch sees no CUDA GPU")
+    device = (
+        torch.device(cfg.device, info.local_rank)
+        if cfg.device == "cuda"
+        else torch.device(cfg.device)
+    )
+    main = is_main(info)
+    if main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.yaml").write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
+
+    torch.manual_seed(cfg.seed)
+    task = make_task(cfg)
+    for phase in task.phases:
+        phase.module.to(device)
+    ema = EMA(task.phases[0].module, cfg.ema_decay)
+    optims = [
+        torch.optim.Adam(
+            p.module.parameters(),
+            lr=cfg.optim.lr,
+            betas=cfg.optim.betas,
+            weight_decay=cfg.optim.weight_decay,
+        )
+        for p in task.phases
+    ]
+    scheds = [torch.optim.lr_scheduler.LambdaLR(o, lambda s: lr_factor(s, cfg)) for o in optims]
+    step = 0
+    if resume:
+        state = load_checkpoint(run_dir / "last.pt")
+        for phase, o, s, ps in zip(task.phases, optims, scheds, state["phases"], strict=True):
+            phase.module.load_state_dict(ps["module"])
+            o.load_state_dict(ps["optimizer"])
+            s.load_state_dict(ps["scheduler"])
+        ema.load_state_dict(state["ema"])
+        set_rng_state(state["rng"])
+        step = int(state["step"])
+    wrapped = [wrap_model(p.module, info) for p in task.phases]
+
+    dataset = task.train_dataset()
+    sampler = ResumableBatchSampler(
+        len(dataset), cfg.data.batch_size, cfg.seed, step, info.rank, info.world_size
+    )
+    loader = DataLoader(dataset, batch_sampler=sampler, num_workers=cfg.data.workers)
+    batches = iter(loader)
+    log_path = run_dir / "log.jsonl"
+
+    def log(record: dict) -> None:
+        if main:
+            with log_path.open("a") as f:
+                f.write(json.dumps(record) + "\n")
+
+    def checkpoint() -> None:
+        if main:
+            save_checkpoint(
+                {
+                    "step": step,
+                    "phases": [
+                        {
+                            "module": unwrap(w).state_dict(),
+                            "optimizer": o.state_dict(),
+                            "scheduler": s.state_dict(),
+                        }
+                        for w, o, s in zip(wrapped, optims, scheds, strict=True)
+                    ],
+                    "ema": ema.state_dict(),
+                    "rng": rng_state(),
+                    "config": to_dict(cfg),
+                },
+                run_dir / "last.pt",
+            )
+
+    bar = tqdm(
+        total=cfg.steps,
+        initial=step,
+        disable=quiet or not main,
+        file=sys.stderr,
+        mininterval=1.0 if sys.stderr.isatty() else 30.0,
+        desc=cfg.name,
+    )
+    t0, window = time.time(), []
+    end = cfg.steps if stop_at is None else min(stop_at, cfg.steps)
+    while step < end:
+        batch = task.to_device(next(batches), device)
+        logs: dict[str, float] = {}
+        for phase, opt in zip(task.phases, optims, strict=True):
+            loss, phase_logs = phase.loss(batch)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.optim.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(phase.module.parameters(), cfg.optim.grad_clip)
+            opt.step()
+            logs.update({f"{phase.name}/{k}": v for k, v in phase_logs.items()})
+        for s in scheds:
+            s.step()
+        ema.update(task.phases[0].module)
+        step += 1
+        window.append(logs)
+        bar.update(1)
+
+        if step % cfg.log_every == 0 or step == cfg.steps:
+            mean = {k: sum(w[k] for w in window) / len(window) for k in window[0]}
+            log({"step": step, "lr": scheds[0].get_last_lr()[0], "time": time.time() - t0, **mean})
+            bar.set_postfix({k.split("/")[-1]: f"{v:.4g}" for k, v in mean.items()})
+            window = []
+        if cfg.val_every and (step % cfg.val_every == 0 or step == cfg.steps) and main:
+            metrics = task.validate(ema.module, device)
+            if metrics:
+                log(
+                    {
+                        "step": step,
+                        "time": time.time() - t0,
+                        **{f"val/{k}": v for k, v in metrics.items()},
+                    }
+                )
+                bar.write(f"step {step}: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+        if step % cfg.ckpt_every == 0 or step == end:
+            checkpoint()
+            if main:
+                plot_log(log_path, run_dir / "curves.png")
+    bar.close()
+    if main and step == cfg.steps:
+        task.release(ema.module, run_dir / "model", trained_steps=step, run=str(run_dir))
+    return run_dir
+
+
+def resume_config(run_dir: Path, sets: dict | None = None) -> TrainConfig:
+    """The config saved in ``run_dir`` with optional overrides (e.g. more ``steps``)."""
+    path = Path(run_dir) / "config.yaml"
+    if not path.is_file():
+        raise UserError(f"{run_dir}: not a run folder (no config.yaml)")
+    saved = yaml.safe_load(path.read_text())
+    cfg = apply_overrides(TrainConfig(), saved)
+    return apply_overrides(cfg, sets or {})

@@ -1,0 +1,99 @@
+"""Super-resolution task: L1 (or other pixel loss) between SR output and HR patch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from imagesmith.data.sr_patches import SRPatchDataset, load_folder
+from imagesmith.errors import UserError
+from imagesmith.functional.degrade import bicubic_down
+from imagesmith.losses.pixel import pixel_loss
+from imagesmith.metrics.protocols import sr_score
+from imagesmith.models.registry import create_model
+from imagesmith.models.saving import load_pretrained, save_pretrained
+from imagesmith.training.config import TrainConfig, expand
+from imagesmith.training.tasks.base import Phase
+
+__all__ = ["UpscaleTask", "load_matching"]
+
+
+def load_matching(model: nn.Module, source: nn.Module) -> list[str]:
+    """Copy every tensor whose name and shape match (e.g. an x2 body into an x4 net).
+
+    Returns the names that were NOT copied (left at their initial values).
+    """
+    src = source.state_dict()
+    own = model.state_dict()
+    keep = {k: v for k, v in src.items() if k in own and own[k].shape == v.shape}
+    own.update(keep)
+    model.load_state_dict(own)
+    return sorted(set(own) - set(keep))
+
+
+class UpscaleTask:
+    def __init__(self, cfg: TrainConfig) -> None:
+        if cfg.scale not in (2, 3, 4):
+            raise UserError(f"scale must be 2, 3 or 4, got {cfg.scale}")
+        self.cfg = cfg
+        self.arch_args = {"scale": cfg.scale, **cfg.model.args}
+        self.model = create_model(cfg.model.arch, **self.arch_args)
+        if cfg.model.init_from:
+            missing = load_matching(self.model, load_pretrained(expand(cfg.model.init_from)))
+            self.init_note = f"initialised from {cfg.model.init_from}; fresh: {missing}"
+        self.criterion = pixel_loss(cfg.loss)
+        self.phases = [Phase("sr", self.model, self._loss)]
+        self._val: list[torch.Tensor] | None = None
+
+    def _loss(self, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, dict]:
+        lr, hr = batch
+        loss = self.criterion(self.model(lr), hr)
+        return loss, {"loss": float(loss.detach())}
+
+    def train_dataset(self) -> Dataset:
+        d = self.cfg.data
+        images = [im for folder in d.train_dirs for im in load_folder(expand(folder))]
+        return SRPatchDataset(
+            images, self.cfg.scale, d.lr_patch, d.epoch_length, self.cfg.seed, d.augment
+        )
+
+    def to_device(self, batch: Any, device: torch.device) -> Any:
+        lr, hr = batch
+        return lr.to(device, non_blocking=True), hr.to(device, non_blocking=True)
+
+    @torch.no_grad()
+    def validate(self, model: nn.Module, device: torch.device) -> dict[str, float]:
+        """Mean sr-y PSNR/SSIM on the validation folder (whole images, mod-cropped)."""
+        if not self.cfg.data.val_dir:
+            return {}
+        s = self.cfg.scale
+        if self._val is None:
+            self._val = []
+            for im in load_folder(expand(self.cfg.data.val_dir)):
+                h, w = im.shape[-2:]
+                self._val.append(im[:, : h - h % s, : w - w % s].float() / 255.0)
+        was_training = model.training
+        model.eval()
+        scores = []
+        for hr in self._val:
+            lr = bicubic_down(hr, s)
+            sr = model(lr[None].to(device))[0].cpu()
+            scores.append(sr_score(sr, hr, s))
+        model.train(was_training)
+        n = len(scores)
+        return {"psnr": sum(x.psnr for x in scores) / n, "ssim": sum(x.ssim for x in scores) / n}
+
+    def release(self, model: nn.Module, folder: Path, **meta: Any) -> Path:
+        return save_pretrained(
+            model,
+            folder,
+            self.cfg.model.arch,
+            self.arch_args,
+            task="upscale",
+            scale=self.cfg.scale,
+            **meta,
+        )

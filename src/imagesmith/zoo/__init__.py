@@ -1,0 +1,65 @@
+"""Shipped models: ``zoo/<name>/{config.json, model.safetensors, card.md}`` plus ``index.json``.
+
+The index records each model's task, scale, parameter count, measured metrics and the sha256 of
+its weights; :func:`resolve` checks that hash before a model is used. Optional big weights that
+are not shipped can be fetched with :mod:`imagesmith.zoo.hub` (URL + sha256 + cache).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from imagesmith.errors import UserError
+
+__all__ = ["ZOO_DIR", "index", "resolve", "default_model", "sha256_file"]
+
+ZOO_DIR = Path(__file__).resolve().parent
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def index() -> dict[str, dict[str, Any]]:
+    """name -> entry (task, scale, params, metrics, sha256, default)."""
+    path = ZOO_DIR / "index.json"
+    if not path.is_file():
+        return {}
+    return json.loads(path.read_text())
+
+
+def default_model(task: str, scale: int | None = None) -> str:
+    """The zoo name used when the user names none (the entry marked ``default``)."""
+    for name, e in index().items():
+        if (
+            e.get("task") == task
+            and e.get("default")
+            and (scale is None or e.get("scale") == scale)
+        ):
+            return name
+    what = f"{task} x{scale}" if scale else task
+    raise UserError(f"no shipped model for {what}; see `imagesmith models`")
+
+
+def resolve(name_or_path: str | Path) -> Path:
+    """A model folder: a path holding config.json, or a zoo name (weights hash verified)."""
+    p = Path(name_or_path)
+    if (p / "config.json").is_file():
+        return p
+    entries = index()
+    name = str(name_or_path)
+    if name not in entries:
+        known = ", ".join(sorted(entries)) or "(none shipped)"
+        raise UserError(f"unknown model {name!r}: not a model folder nor a shipped model ({known})")
+    folder = ZOO_DIR / name
+    expected = entries[name].get("sha256")
+    if expected and sha256_file(folder / "model.safetensors") != expected:
+        raise UserError(f"{folder}: weights do not match their sha256 in the zoo index")
+    return folder

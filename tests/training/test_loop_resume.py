@@ -1,0 +1,86 @@
+"""The loop trains, logs, checkpoints and resumes exactly."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors.torch import load_file
+
+from imagesmith.errors import UserError
+from imagesmith.training.checkpoint import load_checkpoint
+from imagesmith.training.config import load_config
+from imagesmith.training.loop import lr_factor, resume_config, train
+
+
+@pytest.fixture
+def tiny_data(tmp_path):
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 3), ("val", 1)):
+        d = tmp_path / split
+        d.mkdir()
+        for i in range(n):
+            arr = (rng.random((40, 44, 3)) * 255).astype(np.uint8)
+            Image.fromarray(arr).save(d / f"{i}.png")
+    return tmp_path
+
+
+def _cfg(data, steps, **extra):
+    sets = [
+        f"steps={steps}",
+        "model.arch=sr-tiny",
+        "model.args={features: 8, layers: 2}",
+        f"data.train_dirs=[{data / 'train'}]",
+        f"data.val_dir={data / 'val'}",
+        "data.lr_patch=8",
+        "data.batch_size=2",
+        "data.epoch_length=6",
+        "val_every=3",
+        "ckpt_every=2",
+        "log_every=1",
+        "optim.warmup_steps=2",
+        "seed=5",
+    ]
+    return load_config(None, sets + [f"{k}={v}" for k, v in extra.items()])
+
+
+def test_resume_is_bit_exact(tiny_data, tmp_path):
+    straight = train(_cfg(tiny_data, 7), tmp_path / "a", quiet=True)
+    # Stop at k = 4 (past the epoch boundary at step 3), then resume from disk to N = 7.
+    first = train(_cfg(tiny_data, 7), tmp_path / "c", quiet=True, stop_at=4)
+    assert load_checkpoint(first / "last.pt")["step"] == 4
+    assert not (first / "model").exists()
+    resumed = train(resume_config(first), first, resume=True, quiet=True)
+    a = load_file(str(straight / "model" / "model.safetensors"))
+    c = load_file(str(resumed / "model" / "model.safetensors"))
+    assert a.keys() == c.keys()
+    for k in a:
+        assert torch.equal(a[k], c[k]), k
+    sa, sc = load_checkpoint(straight / "last.pt"), load_checkpoint(resumed / "last.pt")
+    for k, v in sa["phases"][0]["module"].items():
+        assert torch.equal(v, sc["phases"][0]["module"][k])
+
+
+def test_run_folder_contents(tiny_data, tmp_path):
+    run = train(_cfg(tiny_data, 6), tmp_path / "r", quiet=True)
+    names = {p.name for p in run.iterdir()}
+    assert {"config.yaml", "log.jsonl", "last.pt", "curves.png", "model"} <= names
+    records = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
+    losses = [r["sr/loss"] for r in records if "sr/loss" in r]
+    vals = [r["val/psnr"] for r in records if "val/psnr" in r]
+    assert len(losses) == 6 and len(vals) == 2 and all(np.isfinite(losses))
+    assert not list(run.glob("*.tmp"))
+
+
+def test_resume_without_checkpoint_fails(tmp_path):
+    with pytest.raises(UserError, match="nothing to resume"):
+        train(load_config(None), tmp_path, resume=True)
+
+
+def test_lr_schedule_shape():
+    cfg = load_config(None, ["steps=100", "optim.warmup_steps=10", "optim.min_lr_ratio=0.1"])
+    f = [lr_factor(s, cfg) for s in range(100)]
+    assert f[0] == pytest.approx(0.1) and f[9] == pytest.approx(1.0)
+    assert f[10] == pytest.approx(1.0) and f[-1] == pytest.approx(0.1, abs=0.01)
+    assert all(a >= b for a, b in zip(f[10:], f[11:], strict=False))
