@@ -19,11 +19,11 @@ demo: $(STAMP)
 	$(VENV)/bin/imagesmith demo
 
 test: $(STAMP)
-	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff check src tests benchmarks tools
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff check src tests benchmarks tools
 
 bench-upscale: $(STAMP)
 	$(PY) benchmarks/upscale.py --data $${IMAGESMITH_DATA:-../shared/datasets}

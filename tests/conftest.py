@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
+
+from imagesmith.models.registry import create_model
+from imagesmith.models.saving import save_pretrained
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("IMAGESMITH_SHARED", REPO.parent / "shared"))
@@ -26,3 +30,13 @@ def datasets() -> Path:
     if not DATASETS.is_dir():
         pytest.skip(f"needs the shared data sets at {DATASETS} (not part of a user's clone)")
     return DATASETS
+
+
+@pytest.fixture
+def tiny_model_dir(tmp_path):
+    """A small x2 model with a non-trivial upsampler, saved as a released model folder."""
+    torch.manual_seed(0)
+    args = {"scale": 2, "features": 8, "blocks": 1}
+    model = create_model("sr-res-s", **args)
+    nn.init.normal_(model.up.conv.weight, std=0.02)
+    return save_pretrained(model, tmp_path / "tiny-x2", "sr-res-s", args, task="upscale", scale=2)

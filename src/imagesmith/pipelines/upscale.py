@@ -69,7 +69,9 @@ class UpscalePipeline:
         self.model = model.eval().to(self.device, memory_format=torch.channels_last)
         self.scale, self.name = scale, name
         self.tile, self.overlap, self.batch = tile, overlap, batch
-        self.auto_tile = 512 * 512
+        # Images above auto_tile pixels are tiled with default_tile even when no tile is given,
+        # so memory stays bounded for any input size.
+        self.auto_tile, self.default_tile = 512 * 512, 256
 
     @classmethod
     def from_pretrained(
@@ -98,7 +100,7 @@ class UpscalePipeline:
     def _tile_for(self, h: int, w: int, tile: int | None) -> int | None:
         t = tile if tile is not None else self.tile
         if t is None and h * w > self.auto_tile:
-            t = 256
+            t = self.default_tile
         if t is not None and t <= self.overlap:
             raise UserError(f"--tile {t} must be larger than the overlap ({self.overlap} px)")
         return t

@@ -1,0 +1,104 @@
+"""The ``imagesmith`` command line.
+
+Exit codes: 0 success; 2 a user error (one line on stderr, no traceback); 1 an internal error;
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+
+from imagesmith.errors import UserError
+
+EXIT_OK, EXIT_INTERNAL, EXIT_USER = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own errors: one line, exit 2
+        self.exit(EXIT_USER, f"{self.prog}: error: {message}\n")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="imagesmith", description="Image synthesis and restoration.")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    up = sub.add_parser("upscale", help="super-resolve images (x2, x3, x4)")
+    up.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
+    up.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
+    up.add_argument("--scale", type=int, default=None, help="2, 3 or 4 (default 4, or the model's)")
+    up.add_argument("--model", default=None, help="shipped model name or model folder")
+    up.add_argument("--tile", type=int, default=None, help="tile side in input pixels")
+    up.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    up.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    up.add_argument("--max-pixels", type=int, default=None, help="input pixel limit")
+    up.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality of outputs")
+
+    tr = sub.add_parser("train", help="train a model from a YAML recipe")
+    tr.add_argument("config", nargs="?", help="recipe YAML (see configs/)")
+    tr.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets")
+    tr.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue a run")
+    tr.add_argument("--run-dir", default=None, help="folder for a new run (default runs/NAME-TIME)")
+    tr.add_argument("--stop-at", type=int, default=None, help="stop (resumably) at this step")
+
+    ev = sub.add_parser("eval", help="evaluate a model under a named protocol")
+    ev_sub = ev.add_subparsers(dest="eval_task", parser_class=_Parser, required=True)
+    eu = ev_sub.add_parser("upscale", help="sr-y table on a folder of HR images")
+    eu.add_argument("--data", required=True, help="folder of HR images (e.g. Set5/HR)")
+    eu.add_argument("--scale", type=int, required=True)
+    eu.add_argument("--model", default=None, help="model name/folder, or 'bicubic'")
+    eu.add_argument("--protocol", default="sr-y", help="sr-y (default) or sr-rgb")
+    eu.add_argument("--device", default="cpu")
+
+    sub.add_parser("models", help="list shipped models and their measured numbers")
+
+    de = sub.add_parser("demo", help="upscale sample photos with every shipped model")
+    de.add_argument("-o", "--output", default=None, help="output folder (default: a new temp dir)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help (0) or a usage error (2): return the code, don't raise
+        return int(e.code or 0)
+    if args.version:
+        from imagesmith import __version__
+
+        print(__version__)
+        return EXIT_OK
+    if not args.command:
+        parser.print_help()
+        return EXIT_USER
+    try:
+        from imagesmith import commands
+
+        return getattr(commands, f"cmd_{args.command}")(args) or EXIT_OK
+    except UserError as e:
+        print(f"imagesmith: error: {e}", file=sys.stderr)
+        return EXIT_USER
+    except KeyboardInterrupt:
+        print("imagesmith: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # a bug: say so, keep the traceback for the report
+        if os.environ.get("IMAGESMITH_DEBUG"):
+            traceback.print_exc()
+        else:
+            print(
+                f"imagesmith: internal error: {type(e).__name__}: {e} "
+                "(set IMAGESMITH_DEBUG=1 for the traceback)",
+                file=sys.stderr,
+            )
+        return EXIT_INTERNAL
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,173 @@
+"""The work behind each CLI command (argument parsing lives in :mod:`imagesmith.cli`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from imagesmith.errors import UserError
+from imagesmith.io.image import SUPPORTED_SUFFIXES
+
+SCALES = (2, 3, 4)
+
+
+def _check_scale(scale: int | None) -> None:
+    if scale is not None and scale not in SCALES:
+        raise UserError(f"unsupported scale {scale}; choose one of 2, 3, 4")
+
+
+def collect_inputs(inputs: list[str]) -> list[Path]:
+    """Files named directly plus the images inside named folders (sorted, not recursive)."""
+    files: list[Path] = []
+    for raw in inputs:
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted(
+                f for f in p.iterdir() if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES
+            )
+            if not found:
+                raise UserError(
+                    f"{p}: folder has no images ({', '.join(sorted(SUPPORTED_SUFFIXES))})"
+                )
+            files += found
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise UserError(f"{p}: no such file or folder")
+    return files
+
+
+def plan_outputs(inputs: list[str], files: list[Path], output: str, overwrite: bool) -> list[Path]:
+    """Where each input goes; refuses clobbering, name clashes and writing over an input."""
+    out = Path(output)
+    single = len(files) == 1 and Path(inputs[0]).is_file() and len(inputs) == 1
+    if single and out.suffix.lower() in SUPPORTED_SUFFIXES:
+        targets = [out]
+    else:
+        if out.is_file() or (out.suffix.lower() in SUPPORTED_SUFFIXES and not out.is_dir()):
+            raise UserError(f"{out}: with several inputs the output must be a folder")
+        targets = [out / f.name for f in files]
+        names = [t.name for t in targets]
+        dup = next((n for n in names if names.count(n) > 1), None)
+        if dup:
+            raise UserError(f"two inputs are named {dup}; upscale them into separate folders")
+    sources = {f.resolve() for f in files}
+    for t in targets:
+        if t.resolve() in sources:
+            raise UserError(f"{t}: output would overwrite an input; choose another output")
+        if t.exists() and not overwrite:
+            raise UserError(f"{t}: already exists (use --overwrite to replace it)")
+    return targets
+
+
+def cmd_upscale(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from imagesmith.io.image import read_image, write_image
+    from imagesmith.pipelines.upscale import UpscalePipeline
+
+    _check_scale(args.scale)
+    if args.tile is not None and args.tile < 1:
+        raise UserError(f"--tile must be positive, got {args.tile}")
+    files = collect_inputs(args.inputs)
+    targets = plan_outputs(args.inputs, files, args.output, args.overwrite)
+    pipe = UpscalePipeline.from_pretrained(args.model, scale=args.scale, device=args.device)
+    many = len(files) > 1
+    bar_files = tqdm(total=len(files), unit="img", disable=None if many else True, file=sys.stderr)
+    for src, dst in zip(files, targets, strict=True):
+        image = read_image(src, max_pixels=args.max_pixels)
+        n = pipe.n_tiles(image.height, image.width, args.tile)
+        with tqdm(
+            total=n,
+            unit="tile",
+            leave=False,
+            file=sys.stderr,
+            disable=None if (n > 1 and not many) else True,
+        ) as bar:
+            result = pipe(image, tile=args.tile, on_tile=bar.update)
+        write_image(result, dst, overwrite=args.overwrite, quality=args.quality)
+        bar_files.update(1)
+    bar_files.close()
+    where = targets[0] if len(targets) == 1 else Path(args.output)
+    print(f"upscaled {len(files)} image(s) x{pipe.scale} with {pipe.name} -> {where}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from imagesmith.training.config import load_config, parse_set
+    from imagesmith.training.loop import resume_config, train
+
+    if args.resume:
+        if args.config:
+            raise UserError("give either CONFIG or --resume RUN_DIR, not both")
+        run_dir = Path(args.resume)
+        cfg = resume_config(run_dir, parse_set(args.sets))
+        run = train(cfg, run_dir, resume=True, stop_at=args.stop_at)
+    else:
+        if not args.config:
+            raise UserError("train needs a CONFIG.yaml (or --resume RUN_DIR)")
+        cfg = load_config(args.config, args.sets)
+        run = train(cfg, Path(args.run_dir) if args.run_dir else None, stop_at=args.stop_at)
+    model = run / "model"
+    print(
+        f"run: {run}" + (f"\nmodel: {model}" if model.is_dir() else " (stopped early; resume it)")
+    )
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from imagesmith.evaluation import bicubic_upscaler, evaluate_upscaler, load_hr
+    from imagesmith.pipelines.upscale import UpscalePipeline
+
+    _check_scale(args.scale)
+    images = load_hr(args.data)
+    if args.model == "bicubic":
+        name, fn = "bicubic", bicubic_upscaler(args.scale)
+    else:
+        pipe = UpscalePipeline.from_pretrained(args.model, scale=args.scale, device=args.device)
+        name, fn = pipe.name, pipe.upscale_tensor
+    rows = evaluate_upscaler(fn, images, args.scale, args.protocol)
+    print(f"# {name} x{args.scale} on {args.data} — protocol {args.protocol}")
+    print(f"{'image':<16} {'PSNR':>8} {'SSIM':>7}")
+    for r in rows:
+        print(f"{r.image:<16} {r.psnr:8.2f} {r.ssim:7.4f}")
+    n = len(rows)
+    print(f"{'mean':<16} {sum(r.psnr for r in rows) / n:8.2f} {sum(r.ssim for r in rows) / n:7.4f}")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from imagesmith.zoo import index
+
+    entries = index()
+    if not entries:
+        print("no shipped models")
+        return 0
+    print(
+        f"{'name':<18} {'task':<8} {'scale':>5} {'arch':<10} {'params':>8}  "
+        f"{'Set5 sr-y':>15}  {'Set14 sr-y':>15}"
+    )
+    for name, e in sorted(entries.items()):
+        m = e.get("metrics", {})
+
+        def cell(key: str, m=m) -> str:
+            v = m.get(key)
+            return f"{v['psnr']:.2f}/{v['ssim']:.4f}" if v else "-"
+
+        flag = " *" if e.get("default") else ""
+        print(
+            f"{name + flag:<18} {e['task']:<8} {'x' + str(e.get('scale', '')):>5} "
+            f"{e.get('arch', ''):<10} {e.get('params', 0):>8,}  {cell('Set5'):>15}  "
+            f"{cell('Set14'):>15}"
+        )
+    print("* default for its scale; PSNR (dB) / SSIM under the sr-y protocol")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from imagesmith.demo import run_demo
+
+    out = run_demo(Path(args.output) if args.output else None)
+    print(f"demo outputs and comparison sheet: {out}")
+    return 0

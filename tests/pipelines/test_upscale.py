@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+import torch
+
+from imagesmith.errors import UserError
+from imagesmith.io.image import Image, read_image, write_image
+from imagesmith.metrics.psnr import psnr
+from imagesmith.pipelines import load_pipeline
+from imagesmith.pipelines.upscale import UpscalePipeline
+
+
+def _smooth(h, w, c, dtype=np.uint8, seed=0):
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w] / max(h, w)
+    base = np.stack([np.sin(6 * x + k) * np.cos(4 * y - k) for k in range(c)], -1) * 0.4 + 0.5
+    base += rng.normal(0, 0.02, base.shape)
+    top = 255 if dtype == np.uint8 else 65535
+    return (np.clip(base, 0, 1) * top).round().astype(dtype)
+
+
+def test_rgb_shape_dtype_and_icc(tiny_model_dir):
+    up = load_pipeline("upscale", str(tiny_model_dir))
+    img = Image(_smooth(20, 30, 3), icc_profile=b"fake-icc")
+    out = up(img)
+    assert out.array.shape == (40, 60, 3) and out.array.dtype == np.uint8
+    assert out.icc_profile == b"fake-icc"
+
+
+def test_gray_stays_gray_and_16bit_stays_16bit(tiny_model_dir):
+    up = UpscalePipeline.from_pretrained(tiny_model_dir)
+    g16 = _smooth(16, 18, 1, np.uint16)
+    out = up(Image(g16))
+    assert out.array.shape == (32, 36, 1) and out.array.dtype == np.uint16
+    # 16-bit precision kept: output uses values that are not multiples of 257 (8-bit levels)
+    assert np.any(out.array % 257 != 0)
+
+
+def test_alpha_upscaled_separately_and_reattached(tiny_model_dir):
+    up = UpscalePipeline.from_pretrained(tiny_model_dir)
+    rgba = _smooth(16, 16, 4)
+    rgba[..., 3] = 255
+    rgba[4:12, 4:12, 3] = 0
+    out = up(Image(rgba)).array
+    assert out.shape == (32, 32, 4)
+    assert out[..., 3].max() == 255 and out[12:20, 12:20, 3].max() <= 5
+
+
+def test_accepts_path_pil_and_numpy(tiny_model_dir, tmp_path):
+    from PIL import Image as PILImage
+
+    up = UpscalePipeline.from_pretrained(tiny_model_dir)
+    arr = _smooth(10, 12, 3)
+    path = write_image(arr, tmp_path / "in.png")
+    a, b, c = up(path).array, up(PILImage.fromarray(arr)).array, up(arr).array
+    assert np.array_equal(a, b) and np.array_equal(b, c)
+    assert read_image(path).array.tobytes() == arr.tobytes()  # input untouched
+
+
+def test_tiled_matches_untiled(tiny_model_dir):
+    up = UpscalePipeline.from_pretrained(tiny_model_dir)
+    x = torch.from_numpy(_smooth(90, 110, 3).transpose(2, 0, 1).copy()).float() / 255
+    whole = up.upscale_tensor(x, tile=1000)
+    tiled = up.upscale_tensor(x, tile=40)
+    assert up.n_tiles(90, 110, 40) > 4
+    assert psnr(whole[None], tiled[None]).item() >= 50
+
+
+def test_large_images_tile_automatically(tiny_model_dir):
+    up = UpscalePipeline.from_pretrained(tiny_model_dir)
+    up.auto_tile, up.default_tile = 50 * 50, 48  # pretend 50x50 is "large"
+    assert up.n_tiles(120, 120) > 1 and up.n_tiles(40, 40) == 1
+
+
+def test_errors(tiny_model_dir):
+    with pytest.raises(UserError, match="unknown model"):
+        UpscalePipeline.from_pretrained("no-such-model")
+    with pytest.raises(UserError, match="not x4"):
+        UpscalePipeline.from_pretrained(tiny_model_dir, scale=4)
+    with pytest.raises(UserError, match="unsupported scale"):
+        UpscalePipeline.from_pretrained(tiny_model_dir, scale=5)
+    with pytest.raises(UserError, match="unknown task"):
+        load_pipeline("nope")
+    up = UpscalePipeline.from_pretrained(tiny_model_dir)
+    with pytest.raises(UserError, match="larger than the overlap"):
+        up.upscale_tensor(torch.rand(3, 30, 30), tile=8)

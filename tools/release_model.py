@@ -1,0 +1,122 @@
+"""Copy a finished training run into the zoo: weights, config, measured card, index entry.
+
+    python tools/release_model.py runs/res-s-x2 upscale-x2 --default \
+        --command "imagesmith train configs/upscale/res-s-x2.yaml" --data ../shared/datasets
+
+Measures Set5 and Set14 under sr-y with the released weights (the numbers in the card are the
+numbers this script printed, never typed by hand) and records the run's wall time from its log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import time
+from pathlib import Path
+
+import torch
+import yaml
+
+from imagesmith.evaluation import evaluate_upscaler, load_hr
+from imagesmith.models.saving import read_config
+from imagesmith.pipelines.upscale import UpscalePipeline
+from imagesmith.zoo import ZOO_DIR, sha256_file
+
+
+def _wall_time(run: Path) -> float:
+    times = [json.loads(x).get("time", 0) for x in (run / "log.jsonl").read_text().splitlines()]
+    return max(times) if times else 0.0
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("run", type=Path)
+    ap.add_argument("name")
+    ap.add_argument("--data", type=Path, default=Path("../shared/datasets"))
+    ap.add_argument("--default", action="store_true")
+    ap.add_argument("--command", required=True, help="the exact command(s) that trained it")
+    ap.add_argument("--hardware", default=None)
+    ap.add_argument("--notes", default="")
+    args = ap.parse_args()
+
+    torch.set_num_threads(2)
+    src = args.run / "model"
+    config = read_config(src)
+    cfg = yaml.safe_load((args.run / "config.yaml").read_text())
+    scale = int(config["scale"])
+    pipe = UpscalePipeline.from_pretrained(src)
+    metrics = {}
+    for ds in ("Set5", "Set14"):
+        rows = evaluate_upscaler(pipe.upscale_tensor, load_hr(args.data / "sr" / ds / "HR"), scale)
+        metrics[ds] = {
+            "psnr": round(sum(r.psnr for r in rows) / len(rows), 3),
+            "ssim": round(sum(r.ssim for r in rows) / len(rows), 4),
+        }
+        print(f"{args.name} {ds} x{scale}: {metrics[ds]}")
+    params = sum(p.numel() for p in pipe.model.parameters())
+    dest = ZOO_DIR / args.name
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in ("config.json", "model.safetensors"):
+        shutil.copy2(src / f, dest / f)
+    wall = _wall_time(args.run)
+    hardware = args.hardware or f"{_cpu_name()}, {torch.get_num_threads()} threads budget"
+    steps = config.get("trained_steps")
+    card = f"""# {args.name}
+
+Super-resolution x{scale}, architecture `{config["arch"]}` {config["arch_args"]},
+{params:,} parameters. Input RGB in [0, 1]; output clipped to [0, 1].
+
+| | |
+|---|---|
+| data | {", ".join(cfg["data"]["train_dirs"])} (random {cfg["data"]["lr_patch"] * scale}px HR crops, 8 flips/rotations, LR by MATLAB bicubic) |
+| init | {cfg["model"].get("init_from") or "random (upsampler zero: starts as nearest neighbour)"} |
+| command | `{args.command}` |
+| steps | {steps} x batch {cfg["data"]["batch_size"]}, loss {cfg["loss"]}, Adam lr {cfg["optim"]["lr"]} cosine, EMA {cfg["ema_decay"]} |
+| wall time | {wall / 60:.1f} min |
+| hardware | {hardware} |
+| released | {time.strftime("%Y-%m-%d")} |
+
+## Measured (sr-y: Y channel BT.601, crop = scale, uint8 outputs, Wang SSIM)
+
+| set | PSNR (dB) | SSIM |
+|---|---|---|
+| Set5 | {metrics["Set5"]["psnr"]:.2f} | {metrics["Set5"]["ssim"]:.4f} |
+| Set14 | {metrics["Set14"]["psnr"]:.2f} | {metrics["Set14"]["ssim"]:.4f} |
+
+Reproduce: `imagesmith eval upscale --data $IMAGESMITH_DATA/sr/Set5/HR --scale {scale} --model {args.name}`
+{args.notes}
+"""
+    (dest / "card.md").write_text(card)
+    index_path = ZOO_DIR / "index.json"
+    index = json.loads(index_path.read_text()) if index_path.is_file() else {}
+    if args.default:
+        for e in index.values():
+            if e.get("task") == "upscale" and e.get("scale") == scale:
+                e["default"] = False
+    index[args.name] = {
+        "task": "upscale",
+        "scale": scale,
+        "arch": config["arch"],
+        "params": params,
+        "metrics": metrics,
+        "sha256": sha256_file(dest / "model.safetensors"),
+        "default": bool(args.default),
+    }
+    index_path.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
+    print(f"released {dest}")
+
+
+if __name__ == "__main__":
+    main()
