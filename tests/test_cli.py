@@ -148,7 +148,7 @@ def test_eval_bicubic_table(tmp_path, capsys):
 
 def test_eval_missing_folder(capsys):
     code, _, err = _run(capsys, "eval", "upscale", "--data", "/nonexistent", "--scale", "2")
-    assert "not a folder" in _user_error(code, err)
+    assert "no such folder" in _user_error(code, err)
 
 
 def test_train_needs_config(capsys, tmp_path):

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from imagesmith.errors import UserError
-from imagesmith.io.image import SUPPORTED_SUFFIXES
+from imagesmith.io.image import SUPPORTED_SUFFIXES, list_images
 
 SCALES = (2, 3, 4)
 
@@ -23,14 +23,7 @@ def collect_inputs(inputs: list[str]) -> list[Path]:
     for raw in inputs:
         p = Path(raw)
         if p.is_dir():
-            found = sorted(
-                f for f in p.iterdir() if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES
-            )
-            if not found:
-                raise UserError(
-                    f"{p}: folder has no images ({', '.join(sorted(SUPPORTED_SUFFIXES))})"
-                )
-            files += found
+            files += list_images(p)
         elif p.is_file():
             files.append(p)
         else:

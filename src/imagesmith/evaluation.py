@@ -15,11 +15,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from imagesmith.data.sr_patches import IMAGE_SUFFIXES
 from imagesmith.errors import UserError
 from imagesmith.functional.degrade import bicubic_down
 from imagesmith.functional.resize import imresize
-from imagesmith.io.image import read_image
+from imagesmith.io.image import list_images, read_image
 from imagesmith.metrics.protocols import PROTOCOLS, sr_score
 
 __all__ = ["EvalRow", "evaluate_upscaler", "bicubic_upscaler", "load_hr", "mod_crop", "Upscaler"]
@@ -44,14 +43,8 @@ def mod_crop(x: torch.Tensor, scale: int) -> torch.Tensor:
 
 def load_hr(folder: str | Path) -> list[tuple[str, torch.Tensor]]:
     """(name, (3, H, W) float in [0, 1]) for every image in ``folder``; gray is replicated."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise UserError(f"{folder}: not a folder of HR images")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise UserError(f"{folder}: no images found")
     out = []
-    for f in files:
+    for f in list_images(folder):
         img = read_image(f)
         arr = img.to_float()[..., : 3 if img.channels >= 3 else 1]
         t = torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))

@@ -17,31 +17,25 @@ from torch.utils.data import Dataset, Sampler
 
 from imagesmith.errors import UserError
 from imagesmith.functional.degrade import bicubic_down
+from imagesmith.io.image import list_images, read_image
 
-__all__ = ["SRPatchDataset", "ResumableBatchSampler", "load_folder", "IMAGE_SUFFIXES"]
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+__all__ = ["SRPatchDataset", "ResumableBatchSampler", "load_folder"]
 
 
 def load_folder(folder: str | Path, min_side: int = 0) -> list[torch.Tensor]:
     """Every image in ``folder`` (sorted by name) as a uint8 RGB tensor (3, H, W).
 
-    Images whose shorter side is below ``min_side`` are skipped (they cannot give a patch).
+    16-bit images are rounded to 8 bits, gray is replicated to RGB and alpha dropped. Images whose
+    shorter side is below ``min_side`` are skipped (they cannot give a patch).
     """
-    from PIL import Image
-
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise UserError(f"{folder}: data folder not found")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise UserError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)})")
     out = []
-    for f in files:
-        with Image.open(f) as im:
-            arr = np.asarray(im.convert("RGB"))
-        if min(arr.shape[:2]) >= min_side:
-            out.append(torch.from_numpy(arr.copy()).permute(2, 0, 1).contiguous())
+    for f in list_images(folder):
+        img = read_image(f)
+        arr = img.color.astype(np.float32) / (255.0 if img.bit_depth == 8 else 65535.0)
+        t = torch.from_numpy(np.rint(arr * 255.0).astype(np.uint8)).permute(2, 0, 1)
+        t = t.expand(3, -1, -1) if t.shape[0] == 1 else t
+        if min(t.shape[-2:]) >= min_side:
+            out.append(t.contiguous())
     return out
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "DEFAULT_MAX_PIXELS",
     "ENV_MAX_PIXELS",
     "SUPPORTED_SUFFIXES",
+    "list_images",
     "Image",
     "as_image",
     "read_image",
@@ -793,3 +794,19 @@ def _write_tiff16(array: np.ndarray, icc: bytes | None, f: IO[bytes]) -> None:
         metadata=None,
         iccprofile=icc,
     )
+
+
+def list_images(folder: str | os.PathLike[str]) -> list[Path]:
+    """The image files directly inside ``folder`` (by suffix), sorted by name.
+
+    Raises UserError when the folder is missing or holds no images.
+    """
+    path = Path(folder)
+    if not path.is_dir():
+        raise UserError(f"{path}: no such folder")
+    files = sorted(
+        f for f in path.iterdir() if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES
+    )
+    if not files:
+        raise UserError(f"{path}: no images ({', '.join(sorted(SUPPORTED_SUFFIXES))})")
+    return files

@@ -1,0 +1,145 @@
+"""Super-resolution benchmark: bicubic, every shipped model and the peers, same images, one run.
+
+    python benchmarks/upscale.py --data ../shared/datasets --peers ../shared/peers
+
+Prints one markdown table per scale (Set5 and Set14, sr-y protocol), with parameter counts and
+CPU milliseconds per output megapixel (wall time of the upscaling call on these images, after
+one warm-up call), and a second table with the wall time for a 1-megapixel output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from imagesmith.evaluation import Upscaler, bicubic_upscaler, evaluate_upscaler, load_hr  # noqa: E402
+from imagesmith.pipelines.upscale import UpscalePipeline  # noqa: E402
+from imagesmith.zoo import index  # noqa: E402
+from peers import available_peers  # noqa: E402
+
+DATASETS = ("Set5", "Set14")
+
+
+@dataclass
+class Entry:
+    name: str
+    params: int | None
+    fn: Upscaler
+
+
+def _peer_fn(run) -> Upscaler:
+    def fn(lr: torch.Tensor) -> torch.Tensor:
+        arr = (lr.clamp(0, 1) * 255 + 0.5).byte().permute(1, 2, 0).numpy()
+        out = run(np.ascontiguousarray(arr))
+        return torch.from_numpy(out).permute(2, 0, 1).float() / 255.0
+
+    return fn
+
+
+def entries_for(scale: int, peers_dir: Path | None) -> list[Entry]:
+    out = [Entry("bicubic (MATLAB)", None, bicubic_upscaler(scale))]
+    for name, e in sorted(index().items()):
+        if e.get("task") == "upscale" and e.get("scale") == scale:
+            pipe = UpscalePipeline.from_pretrained(name)
+            label = f"imagesmith {name}" + (" (default)" if e.get("default") else "")
+            out.append(Entry(label, e.get("params"), pipe.upscale_tensor))
+    if peers_dir is not None:
+        for p in available_peers(peers_dir, scale):
+            out.append(Entry(p.name, p.params, _peer_fn(p.run)))
+    return out
+
+
+def time_one_megapixel(fn: Upscaler, scale: int, repeats: int = 2) -> float:
+    """Seconds to produce a 1024x1024 output from a smooth random LR image (best of repeats)."""
+    g = torch.Generator().manual_seed(0)
+    side = 1024 // scale
+    lr = torch.nn.functional.avg_pool2d(torch.rand(1, 3, side + 2, side + 2, generator=g), 3, 1)[0]
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn(lr)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--data", type=Path, default=Path(os.environ.get("IMAGESMITH_DATA", "../shared/datasets"))
+    )
+    ap.add_argument("--peers", type=Path, default=None, help="default: DATA/../peers")
+    ap.add_argument("--scales", type=int, nargs="+", default=[2, 3, 4])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--skip-1mp", action="store_true", help="skip the 1-megapixel timing")
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    try:
+        import cv2
+
+        cv2.setNumThreads(args.threads)
+    except ImportError:
+        pass
+    peers_dir = None if args.no_peers else (args.peers or args.data.parent / "peers")
+    sets = {ds: load_hr(args.data / "sr" / ds / "HR") for ds in DATASETS}
+    cpu = _cpu_name()
+    print("# Super-resolution benchmark — sr-y protocol (Y BT.601, crop = scale, uint8 outputs)")
+    print(
+        f"machine: {cpu}, torch {torch.__version__}, {args.threads} threads; "
+        f"date {time.strftime('%Y-%m-%d')}\n"
+    )
+    timing_rows = []
+    for scale in args.scales:
+        print(f"## x{scale}\n")
+        print("| method | params | Set5 PSNR / SSIM | Set14 PSNR / SSIM | CPU ms / output MP |")
+        print("|---|---:|---|---|---:|")
+        for e in entries_for(scale, peers_dir):
+            e.fn(sets["Set5"][0][1][:, :48, :48])  # warm-up (allocations, oneDNN kernels)
+            cells, seconds, pixels = [], 0.0, 0
+            for ds in DATASETS:
+                rows = evaluate_upscaler(e.fn, sets[ds], scale)
+                n = len(rows)
+                cells.append(
+                    f"{sum(r.psnr for r in rows) / n:.2f} / {sum(r.ssim for r in rows) / n:.4f}"
+                )
+                seconds += sum(r.seconds for r in rows)
+                pixels += sum(r.out_pixels for r in rows)
+            params = f"{e.params:,}" if e.params else "-"
+            print(
+                f"| {e.name} | {params} | {cells[0]} | {cells[1]} | {seconds / pixels * 1e9:.0f} |"
+            )
+            if not args.skip_1mp and not e.name.startswith("bicubic"):
+                timing_rows.append((scale, e.name, time_one_megapixel(e.fn, scale)))
+            sys.stdout.flush()
+        print()
+    if timing_rows:
+        print("## Wall time for one 1024x1024 output (best of 2)\n")
+        print("| scale | method | seconds |")
+        print("|---|---|---:|")
+        for scale, name, s in timing_rows:
+            print(f"| x{scale} | {name} | {s:.2f} |")
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip() + f" ({os.cpu_count()} cores visible)"
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+if __name__ == "__main__":
+    main()
