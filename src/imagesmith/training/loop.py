@@ -165,8 +165,8 @@ def train(
     while step < end:
         batch = task.to_device(next(batches), device)
         logs: dict[str, float] = {}
-        for phase, opt in zip(task.phases, optims, strict=True):
-            loss, phase_logs = phase.loss(batch)
+        for phase, net, opt in zip(task.phases, wrapped, optims, strict=True):
+            loss, phase_logs = phase.loss(batch, net)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if cfg.optim.grad_clip > 0:

@@ -24,7 +24,9 @@ __all__ = ["Phase", "Task"]
 class Phase:
     name: str
     module: nn.Module  # the parameters this phase optimises (EMA tracks the first phase's module)
-    loss: Callable[[Any], tuple[torch.Tensor, dict[str, float]]]  # batch -> (loss, logs)
+    # (batch, net) -> (loss, logs); ``net`` is ``module`` or its DDP wrapper: call it for the
+    # forward pass so gradients are synchronised across ranks.
+    loss: Callable[[Any, nn.Module], tuple[torch.Tensor, dict[str, float]]]
 
 
 class Task(Protocol):

@@ -49,9 +49,11 @@ class UpscaleTask:
         self.phases = [Phase("sr", self.model, self._loss)]
         self._val: list[torch.Tensor] | None = None
 
-    def _loss(self, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, dict]:
+    def _loss(
+        self, batch: tuple[torch.Tensor, torch.Tensor], net: nn.Module
+    ) -> tuple[torch.Tensor, dict]:
         lr, hr = batch
-        loss = self.criterion(self.model(lr), hr)
+        loss = self.criterion(net(lr), hr)
         return loss, {"loss": float(loss.detach())}
 
     def train_dataset(self) -> Dataset:
