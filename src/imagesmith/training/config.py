@@ -35,7 +35,7 @@ ENV_DEFAULTS = {"IMAGESMITH_DATA": "../shared/datasets"}
 class ModelConfig:
     arch: str = "sr-res-s"
     args: dict[str, Any] = field(default_factory=dict)
-    init_from: str | None = None  # a released model folder to start from (fine-tuning)
+    init_from: str | None = None  # a model folder or shipped model name to start from
 
 
 @dataclass

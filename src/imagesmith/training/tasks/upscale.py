@@ -18,6 +18,7 @@ from imagesmith.models.registry import create_model
 from imagesmith.models.saving import load_pretrained, save_pretrained
 from imagesmith.training.config import TrainConfig, expand
 from imagesmith.training.tasks.base import Phase
+from imagesmith.zoo import resolve
 
 __all__ = ["UpscaleTask", "load_matching"]
 
@@ -43,7 +44,8 @@ class UpscaleTask:
         self.arch_args = {"scale": cfg.scale, **cfg.model.args}
         self.model = create_model(cfg.model.arch, **self.arch_args)
         if cfg.model.init_from:
-            missing = load_matching(self.model, load_pretrained(expand(cfg.model.init_from)))
+            source = load_pretrained(resolve(expand(cfg.model.init_from)))
+            missing = load_matching(self.model, source)
             self.init_note = f"initialised from {cfg.model.init_from}; fresh: {missing}"
         self.criterion = pixel_loss(cfg.loss)
         self.phases = [Phase("sr", self.model, self._loss)]
