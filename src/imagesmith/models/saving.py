@@ -8,8 +8,6 @@ measured metrics).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from imagesmith.errors import UserError
+from imagesmith.io.atomic import atomic_write
 from imagesmith.models.registry import create_model
 
 __all__ = ["save_pretrained", "load_pretrained", "read_config"]
@@ -36,9 +35,9 @@ def save_pretrained(
     folder.mkdir(parents=True, exist_ok=True)
     config = {"arch": arch, "arch_args": arch_args, **meta}
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    _atomic(folder / WEIGHTS_NAME, lambda p: save_file(state, str(p)))
+    atomic_write(folder / WEIGHTS_NAME, lambda p: save_file(state, str(p)))
     text = json.dumps(config, indent=2, sort_keys=True) + "\n"
-    _atomic(folder / CONFIG_NAME, lambda p: Path(p).write_text(text))
+    atomic_write(folder / CONFIG_NAME, lambda p: p.write_text(text))
     return folder
 
 
@@ -62,14 +61,3 @@ def load_pretrained(folder: str | Path, map_location: str | torch.device = "cpu"
     state = load_file(str(weights), device=str(map_location))
     model.load_state_dict(state, strict=True)
     return model.eval()
-
-
-def _atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -6,14 +6,13 @@ so a checkpoint cannot execute code. Released weights use ``models.saving`` inst
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from imagesmith.errors import UserError
+from imagesmith.io.atomic import atomic_write
 
 __all__ = ["save_checkpoint", "load_checkpoint", "rng_state", "set_rng_state", "VERSION"]
 
@@ -22,17 +21,7 @@ VERSION = 1
 
 def save_checkpoint(state: dict[str, Any], path: str | Path) -> Path:
     """Write ``state`` (plus the version) to ``path`` via a temp file and rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save({"version": VERSION, **state}, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda tmp: torch.save({"version": VERSION, **state}, tmp))
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
