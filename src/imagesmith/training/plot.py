@@ -30,7 +30,7 @@ def plot_log(log_path: Path, out_path: Path) -> Path | None:
 
     fig, axes = plt.subplots(1, len(series), figsize=(4 * len(series), 3), squeeze=False)
     for ax, (name, (xs, ys)) in zip(axes[0], sorted(series.items()), strict=True):
-        ax.plot(xs, ys, lw=1)
+        ax.plot(xs, ys, lw=1, marker="o" if len(xs) < 30 else None, ms=3)
         ax.set_title(name)
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
