@@ -51,7 +51,12 @@ def test_resume_is_bit_exact(tiny_data, tmp_path):
     first = train(_cfg(tiny_data, 7), tmp_path / "c", quiet=True, stop_at=4)
     assert load_checkpoint(first / "last.pt")["step"] == 4
     assert not (first / "model").exists()
+    with (first / "log.jsonl").open("a") as f:  # a record from after the crash point
+        f.write(json.dumps({"step": 6, "sr/loss": 1.0}) + "\n")
     resumed = train(resume_config(first), first, resume=True, quiet=True)
+    records = [json.loads(x) for x in (first / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == sorted(r["step"] for r in records)
+    assert all(r.get("sr/loss") != 1.0 for r in records)
     a = load_file(str(straight / "model" / "model.safetensors"))
     c = load_file(str(resumed / "model" / "model.safetensors"))
     assert a.keys() == c.keys()

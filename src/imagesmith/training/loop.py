@@ -126,6 +126,9 @@ def train(
     loader = DataLoader(dataset, batch_sampler=sampler, num_workers=cfg.data.workers)
     batches = iter(loader)
     log_path = run_dir / "log.jsonl"
+    if resume and main and log_path.is_file():  # drop records written after the checkpoint
+        kept = [x for x in log_path.read_text().splitlines() if json.loads(x)["step"] <= step]
+        log_path.write_text("".join(x + "\n" for x in kept))
 
     def log(record: dict) -> None:
         if main:
