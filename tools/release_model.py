@@ -20,6 +20,7 @@ import torch
 import yaml
 
 from imagesmith.evaluation import evaluate_upscaler, load_hr
+from imagesmith.models.registry import model_info
 from imagesmith.models.saving import read_config
 from imagesmith.pipelines.upscale import UpscalePipeline
 from imagesmith.zoo import ZOO_DIR, sha256_file
@@ -51,7 +52,7 @@ def main() -> None:
     ap.add_argument("--notes", default="")
     args = ap.parse_args()
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)  # a training run may be using the other core
     src = args.run / "model"
     config = read_config(src)
     cfg = yaml.safe_load((args.run / "config.yaml").read_text())
@@ -69,14 +70,14 @@ def main() -> None:
     dest = ZOO_DIR / args.name
     dest.mkdir(parents=True, exist_ok=True)
     for f in ("config.json", "model.safetensors"):
-        shutil.copy2(src / f, dest / f)
+        shutil.copyfile(src / f, dest / f)
     wall = _wall_time(args.run)
     hardware = args.hardware or f"{_cpu_name()}, {torch.get_num_threads()} threads budget"
     steps = config.get("trained_steps")
     card = f"""# {args.name}
 
-Super-resolution x{scale}, architecture `{config["arch"]}` {config["arch_args"]},
-{params:,} parameters. Input RGB in [0, 1]; output clipped to [0, 1].
+Super-resolution x{scale}, architecture `{config["arch"]}` ({model_info(config["arch"]).description}),
+arguments {config["arch_args"]}, {params:,} parameters. Input RGB in [0, 1]; output clipped to [0, 1].
 
 | | |
 |---|---|

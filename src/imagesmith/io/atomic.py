@@ -22,6 +22,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object]) 
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are ordinary files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
