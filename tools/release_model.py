@@ -62,7 +62,7 @@ def main() -> None:
     for ds in ("Set5", "Set14"):
         rows = evaluate_upscaler(pipe.upscale_tensor, load_hr(args.data / "sr" / ds / "HR"), scale)
         metrics[ds] = {
-            "psnr": round(sum(r.psnr for r in rows) / len(rows), 3),
+            "psnr": round(sum(r.psnr for r in rows) / len(rows), 4),
             "ssim": round(sum(r.ssim for r in rows) / len(rows), 4),
         }
         print(f"{args.name} {ds} x{scale}: {metrics[ds]}")
