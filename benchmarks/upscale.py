@@ -22,7 +22,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from imagesmith.evaluation import Upscaler, bicubic_upscaler, evaluate_upscaler, load_hr  # noqa: E402
+from imagesmith.metrics.evaluate import (  # noqa: E402
+    Upscaler,
+    bicubic_upscaler,
+    evaluate_upscaler,
+    load_hr,
+    mean_score,
+)
 from imagesmith.pipelines.upscale import UpscalePipeline  # noqa: E402
 from imagesmith.zoo import index  # noqa: E402
 from peers import available_peers  # noqa: E402
@@ -109,10 +115,8 @@ def main() -> None:
             cells, seconds, pixels = [], 0.0, 0
             for ds in DATASETS:
                 rows = evaluate_upscaler(e.fn, sets[ds], scale)
-                n = len(rows)
-                cells.append(
-                    f"{sum(r.psnr for r in rows) / n:.2f} / {sum(r.ssim for r in rows) / n:.4f}"
-                )
+                mean = mean_score(rows)
+                cells.append(f"{mean.psnr:.2f} / {mean.ssim:.4f}")
                 seconds += sum(r.seconds for r in rows)
                 pixels += sum(r.out_pixels for r in rows)
             params = f"{e.params:,}" if e.params else "-"

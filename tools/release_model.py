@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 import yaml
 
-from imagesmith.evaluation import evaluate_upscaler, load_hr
+from imagesmith.metrics.evaluate import evaluate_upscaler, load_hr, mean_score
 from imagesmith.models.registry import model_info
 from imagesmith.models.saving import read_config
 from imagesmith.pipelines.upscale import UpscalePipeline
@@ -50,6 +50,7 @@ def main() -> None:
     ap.add_argument("--command", required=True, help="the exact command(s) that trained it")
     ap.add_argument("--hardware", default=None)
     ap.add_argument("--notes", default="")
+    ap.add_argument("--init", default=None, help="describe the starting weights (card 'init' row)")
     args = ap.parse_args()
 
     torch.set_num_threads(1)  # a training run may be using the other core
@@ -62,8 +63,8 @@ def main() -> None:
     for ds in ("Set5", "Set14"):
         rows = evaluate_upscaler(pipe.upscale_tensor, load_hr(args.data / "sr" / ds / "HR"), scale)
         metrics[ds] = {
-            "psnr": round(sum(r.psnr for r in rows) / len(rows), 4),
-            "ssim": round(sum(r.ssim for r in rows) / len(rows), 4),
+            "psnr": round(mean_score(rows).psnr, 4),
+            "ssim": round(mean_score(rows).ssim, 4),
         }
         print(f"{args.name} {ds} x{scale}: {metrics[ds]}")
     params = sum(p.numel() for p in pipe.model.parameters())
@@ -82,7 +83,7 @@ arguments {config["arch_args"]}, {params:,} parameters. Input RGB in [0, 1]; out
 | | |
 |---|---|
 | data | {", ".join(cfg["data"]["train_dirs"])} (random {cfg["data"]["lr_patch"] * scale}px HR crops, 8 flips/rotations, LR by MATLAB bicubic) |
-| init | {cfg["model"].get("init_from") or "random (upsampler zero: starts as nearest neighbour)"} |
+| init | {args.init or cfg["model"].get("init_from") or "random (upsampler zero: starts as nearest neighbour)"} |
 | command | `{args.command}` |
 | steps | {steps} x batch {cfg["data"]["batch_size"]}, loss {cfg["loss"]}, Adam lr {cfg["optim"]["lr"]} cosine, EMA {cfg["ema_decay"]} |
 | wall time | {wall / 60:.1f} min |

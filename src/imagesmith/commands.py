@@ -9,13 +9,6 @@ from pathlib import Path
 from imagesmith.errors import UserError
 from imagesmith.io.image import SUPPORTED_SUFFIXES, list_images
 
-SCALES = (2, 3, 4)
-
-
-def _check_scale(scale: int | None) -> None:
-    if scale is not None and scale not in SCALES:
-        raise UserError(f"unsupported scale {scale}; choose one of 2, 3, 4")
-
 
 def collect_inputs(inputs: list[str]) -> list[Path]:
     """Files named directly plus the images inside named folders (sorted, not recursive)."""
@@ -58,9 +51,9 @@ def cmd_upscale(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from imagesmith.io.image import read_image, write_image
-    from imagesmith.pipelines.upscale import UpscalePipeline
+    from imagesmith.pipelines.upscale import UpscalePipeline, check_scale
 
-    _check_scale(args.scale)
+    check_scale(args.scale)
     if args.tile is not None and args.tile < 1:
         raise UserError(f"--tile must be positive, got {args.tile}")
     files = collect_inputs(args.inputs)
@@ -110,10 +103,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from imagesmith.evaluation import bicubic_upscaler, evaluate_upscaler, load_hr
-    from imagesmith.pipelines.upscale import UpscalePipeline
+    from imagesmith.metrics.evaluate import (
+        bicubic_upscaler,
+        evaluate_upscaler,
+        load_hr,
+        mean_score,
+    )
+    from imagesmith.pipelines.upscale import UpscalePipeline, check_scale
 
-    _check_scale(args.scale)
+    check_scale(args.scale)
     images = load_hr(args.data)
     if args.model == "bicubic":
         name, fn = "bicubic", bicubic_upscaler(args.scale)
@@ -125,8 +123,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(f"{'image':<16} {'PSNR':>8} {'SSIM':>7}")
     for r in rows:
         print(f"{r.image:<16} {r.psnr:8.2f} {r.ssim:7.4f}")
-    n = len(rows)
-    print(f"{'mean':<16} {sum(r.psnr for r in rows) / n:8.2f} {sum(r.ssim for r in rows) / n:7.4f}")
+    mean = mean_score(rows)
+    print(f"{'mean':<16} {mean.psnr:8.2f} {mean.ssim:7.4f}")
     return 0
 
 

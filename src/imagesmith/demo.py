@@ -15,9 +15,9 @@ import numpy as np
 import torch
 
 from imagesmith.errors import UserError
-from imagesmith.evaluation import bicubic_upscaler, mod_crop
 from imagesmith.functional.degrade import bicubic_down
 from imagesmith.io.image import Image, write_image
+from imagesmith.metrics.evaluate import bicubic_upscaler, mod_crop
 from imagesmith.metrics.protocols import sr_score
 from imagesmith.pipelines.upscale import UpscalePipeline
 from imagesmith.zoo import index

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from imagesmith.evaluation import evaluate_upscaler, load_hr
+from imagesmith.metrics.evaluate import evaluate_upscaler, load_hr, mean_score
 from imagesmith.models.saving import load_pretrained, read_config
 from imagesmith.zoo import ZOO_DIR, default_model, index, resolve
 
@@ -39,5 +39,5 @@ def test_recorded_set5_number_is_reproduced(name, entry, datasets):
 
     pipe = UpscalePipeline.from_pretrained(name)
     rows = evaluate_upscaler(pipe.upscale_tensor, load_hr(datasets / "sr/Set5/HR"), entry["scale"])
-    measured = sum(r.psnr for r in rows) / len(rows)
+    measured = mean_score(rows).psnr
     assert measured == pytest.approx(entry["metrics"]["Set5"]["psnr"], abs=0.01)

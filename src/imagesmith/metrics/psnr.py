@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
@@ -23,12 +21,7 @@ def psnr(a: torch.Tensor, b: torch.Tensor, data_range: float = 1.0) -> torch.Ten
         raise ValueError(f"psnr needs (..., C, H, W), got {tuple(a.shape)}")
     diff = a.to(torch.float64) - b.to(torch.float64)
     mse = diff.pow(2).mean(dim=(-3, -2, -1))
-    return 10.0 * torch.log10(data_range**2 / mse) if mse.ndim else _scalar(mse, data_range)
-
-
-def _scalar(mse: torch.Tensor, data_range: float) -> torch.Tensor:
-    value = math.inf if mse.item() == 0 else 10.0 * math.log10(data_range**2 / mse.item())
-    return torch.tensor(value, dtype=torch.float64)
+    return 10.0 * torch.log10(data_range**2 / mse)  # mse 0 -> +inf
 
 
 class PSNR(nn.Module):

@@ -34,8 +34,7 @@ def register_model(name: str, task: str, description: str = ""):
     def wrap(factory: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} registered twice")
-        doc = description or (factory.__doc__ or "").strip().splitlines()[0:1]
-        text = doc if isinstance(doc, str) else (doc[0] if doc else "")
+        text = description or ((factory.__doc__ or "").strip().splitlines() or [""])[0]
         _REGISTRY[name] = ModelInfo(name, task, factory, text)
         return factory
 

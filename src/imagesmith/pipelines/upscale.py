@@ -26,9 +26,15 @@ from imagesmith.io.image import Image, as_image
 from imagesmith.models.saving import load_pretrained, read_config
 from imagesmith.zoo import default_model, resolve
 
-__all__ = ["UpscalePipeline", "SCALES"]
+__all__ = ["UpscalePipeline", "SCALES", "check_scale"]
 
 SCALES = (2, 3, 4)
+
+
+def check_scale(scale: int | None) -> None:
+    """UserError unless ``scale`` is None or one of :data:`SCALES`."""
+    if scale is not None and scale not in SCALES:
+        raise UserError(f"unsupported scale {scale}; choose one of {', '.join(map(str, SCALES))}")
 
 
 def pick_device(device: str | None) -> torch.device:
@@ -78,10 +84,7 @@ class UpscalePipeline:
         cls, name_or_path: str | Path | None = None, scale: int | None = None, **kwargs: Any
     ) -> UpscalePipeline:
         """Load a shipped model by name (default: the default model for ``scale``) or a folder."""
-        if scale is not None and scale not in SCALES:
-            raise UserError(
-                f"unsupported scale {scale}; choose one of {', '.join(map(str, SCALES))}"
-            )
+        check_scale(scale)
         if name_or_path is None:
             name_or_path = default_model("upscale", scale or 4)
         folder = resolve(name_or_path)

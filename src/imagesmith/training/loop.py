@@ -16,6 +16,7 @@ import json
 import math
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -93,7 +94,8 @@ def train(
         (run_dir / "config.yaml").write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
 
     torch.manual_seed(cfg.seed)
-    task = make_task(cfg)
+    # On resume the checkpoint supplies the weights: skip init_from (it may be gone by now).
+    task = make_task(replace(cfg, model=replace(cfg.model, init_from=None)) if resume else cfg)
     for phase in task.phases:
         phase.module.to(device)
     ema = EMA(task.phases[0].module, cfg.ema_decay)

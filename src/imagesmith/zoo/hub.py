@@ -8,7 +8,6 @@ a machine without internet, put the file in the cache folder by hand; the hash i
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -18,20 +17,13 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from imagesmith.errors import UserError
+from imagesmith.zoo import sha256_file
 
 __all__ = ["cache_dir", "download"]
 
 
 def cache_dir() -> Path:
     return Path(os.environ.get("IMAGESMITH_CACHE") or Path.home() / ".cache" / "imagesmith")
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
 
 
 def download(
@@ -53,7 +45,7 @@ def download(
     target = folder / name
     sha256 = sha256.lower()
     if target.is_file():
-        if _sha256(target) == sha256:
+        if sha256_file(target) == sha256:
             return target
         raise UserError(
             f"{target}: cached file does not match its sha256; delete it to re-download"
@@ -72,7 +64,7 @@ def download(
                     f"could not download {url} ({reason}); without internet, place the file "
                     f"at {target} by hand"
                 ) from None
-        got = _sha256(tmp)
+        got = sha256_file(tmp)
         if got != sha256:
             raise UserError(f"{url}: sha256 {got} does not match the expected {sha256}")
         os.replace(tmp, target)

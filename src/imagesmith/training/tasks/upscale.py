@@ -11,9 +11,8 @@ from torch.utils.data import Dataset
 
 from imagesmith.data.sr_patches import SRPatchDataset, load_folder
 from imagesmith.errors import UserError
-from imagesmith.functional.degrade import bicubic_down
 from imagesmith.losses.pixel import pixel_loss
-from imagesmith.metrics.protocols import sr_score
+from imagesmith.metrics.evaluate import evaluate_upscaler, load_hr, mean_score
 from imagesmith.models.registry import create_model
 from imagesmith.models.saving import load_pretrained, save_pretrained
 from imagesmith.training.config import TrainConfig, expand
@@ -49,7 +48,7 @@ class UpscaleTask:
             self.init_note = f"initialised from {cfg.model.init_from}; fresh: {missing}"
         self.criterion = pixel_loss(cfg.loss)
         self.phases = [Phase("sr", self.model, self._loss)]
-        self._val: list[torch.Tensor] | None = None
+        self._val: list[tuple[str, torch.Tensor]] | None = None
 
     def _loss(
         self, batch: tuple[torch.Tensor, torch.Tensor], net: nn.Module
@@ -74,22 +73,16 @@ class UpscaleTask:
         """Mean sr-y PSNR/SSIM on the validation folder (whole images, mod-cropped)."""
         if not self.cfg.data.val_dir:
             return {}
-        s = self.cfg.scale
-        if self._val is None:
-            self._val = []
-            for im in load_folder(expand(self.cfg.data.val_dir)):
-                h, w = im.shape[-2:]
-                self._val.append(im[:, : h - h % s, : w - w % s].float() / 255.0)
+        if self._val is None:  # read once, reused at every validation
+            self._val = load_hr(expand(self.cfg.data.val_dir))
         was_training = model.training
         model.eval()
-        scores = []
-        for hr in self._val:
-            lr = bicubic_down(hr, s)
-            sr = model(lr[None].to(device))[0].cpu()
-            scores.append(sr_score(sr, hr, s))
+        rows = evaluate_upscaler(
+            lambda lr: model(lr[None].to(device))[0].cpu(), self._val, self.cfg.scale
+        )
         model.train(was_training)
-        n = len(scores)
-        return {"psnr": sum(x.psnr for x in scores) / n, "ssim": sum(x.ssim for x in scores) / n}
+        score = mean_score(rows)
+        return {"psnr": score.psnr, "ssim": score.ssim}
 
     def release(self, model: nn.Module, folder: Path, **meta: Any) -> Path:
         return save_pretrained(

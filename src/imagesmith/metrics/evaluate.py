@@ -19,9 +19,17 @@ from imagesmith.errors import UserError
 from imagesmith.functional.degrade import bicubic_down
 from imagesmith.functional.resize import imresize
 from imagesmith.io.image import list_images, read_image
-from imagesmith.metrics.protocols import PROTOCOLS, sr_score
+from imagesmith.metrics.protocols import PROTOCOLS, SRScore, sr_score
 
-__all__ = ["EvalRow", "evaluate_upscaler", "bicubic_upscaler", "load_hr", "mod_crop", "Upscaler"]
+__all__ = [
+    "EvalRow",
+    "evaluate_upscaler",
+    "mean_score",
+    "bicubic_upscaler",
+    "load_hr",
+    "mod_crop",
+    "Upscaler",
+]
 
 # (3, h, w) float in [0, 1] -> (3, s*h, s*w) float
 Upscaler = Callable[[torch.Tensor], torch.Tensor]
@@ -78,3 +86,10 @@ def evaluate_upscaler(
         s = sr_score(sr, hr, scale, protocol)
         rows.append(EvalRow(name, s.psnr, s.ssim, dt, hr.shape[-1] * hr.shape[-2]))
     return rows
+
+
+def mean_score(rows: list[EvalRow]) -> SRScore:
+    """Mean PSNR and SSIM over images (the number tables and cards report)."""
+    if not rows:
+        raise ValueError("mean_score of no rows")
+    return SRScore(sum(r.psnr for r in rows) / len(rows), sum(r.ssim for r in rows) / len(rows))
