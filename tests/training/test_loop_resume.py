@@ -45,10 +45,13 @@ def _cfg(data, steps, **extra):
     return load_config(None, sets + [f"{k}={v}" for k, v in extra.items()])
 
 
-def test_resume_is_bit_exact(tiny_data, tmp_path):
-    straight = train(_cfg(tiny_data, 7), tmp_path / "a", quiet=True)
+@pytest.mark.parametrize(
+    "fast", [{}, {"precision": "bf16", "channels_last": "true"}], ids=["fp32", "bf16-nhwc"]
+)
+def test_resume_is_bit_exact(tiny_data, tmp_path, fast):
+    straight = train(_cfg(tiny_data, 7, **fast), tmp_path / "a", quiet=True)
     # Stop at k = 4 (past the epoch boundary at step 3), then resume from disk to N = 7.
-    first = train(_cfg(tiny_data, 7), tmp_path / "c", quiet=True, stop_at=4)
+    first = train(_cfg(tiny_data, 7, **fast), tmp_path / "c", quiet=True, stop_at=4)
     assert load_checkpoint(first / "last.pt")["step"] == 4
     assert not (first / "model").exists()
     with (first / "log.jsonl").open("a") as f:  # a record from after the crash point
@@ -76,6 +79,16 @@ def test_run_folder_contents(tiny_data, tmp_path):
     vals = [r["val/psnr"] for r in records if "val/psnr" in r]
     assert len(losses) == 6 and len(vals) == 2 and all(np.isfinite(losses))
     assert not list(run.glob("*.tmp"))
+
+
+def test_bf16_training_keeps_float32_weights(tiny_data, tmp_path):
+    run = train(_cfg(tiny_data, 4, precision="bf16"), tmp_path / "r", quiet=True)
+    weights = load_file(str(run / "model" / "model.safetensors"))
+    assert all(v.dtype == torch.float32 for v in weights.values())
+    records = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
+    assert all(np.isfinite(r["sr/loss"]) for r in records if "sr/loss" in r)
+    with pytest.raises(UserError, match="precision"):
+        train(_cfg(tiny_data, 4, precision="fp8"), tmp_path / "bad", quiet=True)
 
 
 def test_resume_without_checkpoint_fails(tmp_path):

@@ -79,6 +79,10 @@ class TrainConfig:
     log_every: int = 50
     threads: int = 0  # torch CPU threads; 0 keeps torch's default
     device: str = "cpu"
+    # "bf16": autocast the forward passes to bfloat16 (weights, optimiser and EMA stay float32);
+    # about 2x faster training on CPUs with AVX512-BF16/AMX and on recent GPUs.
+    precision: str = "fp32"
+    channels_last: bool = False  # NHWC weights and activations (faster convs on CPU/oneDNN)
     out_dir: str = "runs"
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)

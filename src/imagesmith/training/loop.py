@@ -93,11 +93,15 @@ def train(
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "config.yaml").write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
 
+    if cfg.precision not in ("fp32", "bf16"):
+        raise UserError(f"precision must be fp32 or bf16, got {cfg.precision!r}")
     torch.manual_seed(cfg.seed)
     # On resume the checkpoint supplies the weights: skip init_from (it may be gone by now).
     task = make_task(replace(cfg, model=replace(cfg.model, init_from=None)) if resume else cfg)
     for phase in task.phases:
         phase.module.to(device)
+        if cfg.channels_last:
+            phase.module.to(memory_format=torch.channels_last)
     ema = EMA(task.phases[0].module, cfg.ema_decay)
     optims = [
         torch.optim.Adam(
@@ -171,7 +175,8 @@ def train(
         batch = task.to_device(next(batches), device)
         logs: dict[str, float] = {}
         for phase, net, opt in zip(task.phases, wrapped, optims, strict=True):
-            loss, phase_logs = phase.loss(batch, net)
+            with torch.autocast(device.type, torch.bfloat16, enabled=cfg.precision == "bf16"):
+                loss, phase_logs = phase.loss(batch, net)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if cfg.optim.grad_clip > 0:
