@@ -40,3 +40,21 @@ def tiny_model_dir(tmp_path):
     model = create_model("sr-res-s", **args)
     nn.init.normal_(model.up.conv.weight, std=0.02)
     return save_pretrained(model, tmp_path / "tiny-x2", "sr-res-s", args, task="upscale", scale=2)
+
+
+@pytest.fixture
+def tiny_generator_dir(tmp_path):
+    """A small class-conditional DCGAN generator (28 px, RGB), saved as a released model."""
+    torch.manual_seed(0)
+    args = {"z_dim": 6, "resolution": 28, "channels": 3, "width": 4, "hidden": 8, "num_classes": 2}
+    model = create_model("dcgan-g", **args).eval()
+    return save_pretrained(
+        model,
+        tmp_path / "tiny-gan",
+        "dcgan-g",
+        args,
+        task="generate",
+        kind="gan",
+        z_dim=6,
+        class_names=["cat", "dog"],
+    )

@@ -53,6 +53,28 @@ def _build_parser() -> argparse.ArgumentParser:
     eu.add_argument("--protocol", default="sr-y", help="sr-y (default) or sr-rgb")
     eu.add_argument("--device", default="cpu")
 
+    ge = sub.add_parser("generate", help="sample images from a trained GAN or VAE")
+    ge.add_argument("--model", default=None, help="shipped name, model folder or training run")
+    ge.add_argument("-n", type=int, default=64, help="samples (parallel walks with --interpolate)")
+    ge.add_argument("--seed", type=int, default=0)
+    ge.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="a grid image (.png, .jpg, ...), a folder (one file per sample), or with "
+        "--interpolate an animation (.gif or .mp4)",
+    )
+    ge.add_argument("--interpolate", action="store_true", help="write a latent-space walk")
+    ge.add_argument("--keyframes", type=int, default=4, help="random latents a walk visits")
+    ge.add_argument("--frames", type=int, default=16, help="frames from one keyframe to the next")
+    ge.add_argument("--fps", type=float, default=12.0)
+    ge.add_argument("--truncation", type=float, default=None, help="GAN truncation, e.g. 0.7")
+    ge.add_argument("--class", dest="label", default=None, help="class name or index")
+    ge.add_argument("--nrow", type=int, default=None, help="images per grid row")
+    ge.add_argument("--zoom", type=int, default=1, help="enlarge pixels (nearest) for viewing")
+    ge.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    ge.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+
     sub.add_parser("models", help="list shipped models and their measured numbers")
 
     de = sub.add_parser("demo", help="upscale sample photos with every shipped model")

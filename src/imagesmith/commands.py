@@ -162,3 +162,60 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out = run_demo(Path(args.output) if args.output else None)
     print(f"demo outputs and comparison sheet: {out}")
     return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from imagesmith.io.animation import ANIMATION_SUFFIXES, write_animation
+    from imagesmith.io.image import write_image
+    from imagesmith.pipelines import load_pipeline
+
+    if args.n < 1:
+        raise UserError(f"-n must be positive, got {args.n}")
+    if args.zoom < 1:
+        raise UserError(f"--zoom must be positive, got {args.zoom}")
+    out = Path(args.output)
+    suffix = out.suffix.lower()
+    if args.interpolate and suffix not in ANIMATION_SUFFIXES:
+        raise UserError(f"{out}: --interpolate writes an animation: name it .gif or .mp4")
+    if not args.interpolate and suffix in ANIMATION_SUFFIXES:
+        raise UserError(f"{out}: animations need --interpolate; use .png for a grid")
+    as_grid = suffix in SUPPORTED_SUFFIXES
+    if not args.interpolate and not as_grid and out.suffix and not out.is_dir():
+        raise UserError(f"{out}: unknown image type {out.suffix!r}")
+    targets = (
+        [out]
+        if (args.interpolate or as_grid)
+        else [out / f"sample-{args.seed}-{i:04d}.png" for i in range(args.n)]
+    )
+    for t in targets:
+        if t.exists() and not args.overwrite:
+            raise UserError(f"{t}: already exists (use --overwrite to replace it)")
+
+    gen = load_pipeline("generate", args.model, device=args.device)
+
+    def zoom(a: np.ndarray) -> np.ndarray:
+        return a.repeat(args.zoom, 0).repeat(args.zoom, 1) if args.zoom > 1 else a
+
+    if args.interpolate:
+        walks = gen.interpolate(
+            seed=args.seed,
+            keyframes=args.keyframes,
+            steps=args.frames,
+            truncation=args.truncation,
+            label=args.label,
+            n=args.n,
+        )  # (frames, n, C, R, R)
+        frames = [zoom(gen.grid(f, nrow=args.nrow)) for f in walks]
+        write_animation(frames, out, fps=args.fps, overwrite=args.overwrite)
+        print(f"{len(frames)} frames of {args.n} latent walk(s) from {gen.name} -> {out}")
+        return 0
+    images = gen.sample(args.n, seed=args.seed, truncation=args.truncation, label=args.label)
+    if as_grid:
+        write_image(zoom(gen.grid(images, nrow=args.nrow)), out, overwrite=args.overwrite)
+    else:
+        for arr, t in zip(gen.to_arrays(images), targets, strict=True):
+            write_image(zoom(arr), t, overwrite=args.overwrite)
+    print(f"{args.n} sample(s) from {gen.name} (seed {args.seed}) -> {out}")
+    return 0

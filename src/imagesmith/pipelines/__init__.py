@@ -8,7 +8,7 @@ from imagesmith.errors import UserError
 
 __all__ = ["load_pipeline", "TASKS"]
 
-TASKS = ("upscale",)
+TASKS = ("upscale", "generate")
 
 
 def load_pipeline(task: str, model: str | None = None, **kwargs: Any):
@@ -20,4 +20,12 @@ def load_pipeline(task: str, model: str | None = None, **kwargs: Any):
         from imagesmith.pipelines.upscale import UpscalePipeline
 
         return UpscalePipeline.from_pretrained(model, **kwargs)
+    if task == "generate":
+        from imagesmith.pipelines.generate import GeneratePipeline
+
+        if model is None:
+            from imagesmith.zoo import default_model
+
+            model = default_model("generate")
+        return GeneratePipeline.from_pretrained(model, **kwargs)
     raise UserError(f"unknown task {task!r}; known: {', '.join(TASKS)}")

@@ -22,6 +22,9 @@ __all__ = [
     "DataConfig",
     "ModelConfig",
     "OptimConfig",
+    "ImagesConfig",
+    "GANConfig",
+    "VAEConfig",
     "load_config",
     "apply_overrides",
     "parse_set",
@@ -66,6 +69,47 @@ class OptimConfig:
 
 
 @dataclass
+class ImagesConfig:
+    """An image set for generative models (``data/image_sets.py``): folder, archive or idx."""
+
+    source: str = "${IMAGESMITH_DATA}/generation/fashion_mnist"
+    split: str | None = "train"
+    val_split: str | None = "test"  # held-out images for VAE likelihoods and GAN metrics
+    resolution: int = 28
+    channels: int = 1  # 1 gray, 3 RGB, 4 RGBA (with alpha: keep)
+    alpha: str = "composite"  # "composite" over background, or "keep"
+    background: tuple[int, int, int] = (255, 255, 255)
+    fit: str = "center-crop"  # "center-crop", "pad" or "resize"
+    resample: str = "bicubic"  # MATLAB bicubic (antialiased) for photos, "nearest" for pixel art
+    limit: int = 0  # read only the first N images (0 = all)
+    hflip: bool = False  # random horizontal flips (never for digits or text)
+
+
+@dataclass
+class GANConfig:
+    discriminator: ModelConfig = field(default_factory=lambda: ModelConfig(arch="dcgan-d"))
+    loss: str = "bce"  # "bce" (minimax), "ns" (non-saturating), "hinge", "wgan"
+    gp_weight: float = 0.0  # WGAN-GP lambda (10 in the paper)
+    r1_gamma: float = 0.0  # R1 penalty weight on real data
+    n_critic: int = 1  # discriminator steps per generator step
+    d_lr: float = 0.0  # 0: optim.lr
+    g_lr: float = 0.0  # 0: optim.lr
+    diffaug: str = ""  # DiffAugment policy for D's inputs, e.g. "color,translation,cutout"
+    conditional: bool = False  # class-conditional on the data set's labels
+    samples: int = 64  # images in the fixed-seed sample grid written at every validation
+    sample_seed: int = 0
+
+
+@dataclass
+class VAEConfig:
+    beta: float = 1.0  # weight of the KL term (beta-VAE for beta > 1)
+    kl_warmup_steps: int = 0  # anneal beta linearly from 0 over these steps
+    val_images: int = 2000  # held-out images for the validation ELBO (0 = all)
+    samples: int = 64
+    sample_seed: int = 0
+
+
+@dataclass
 class TrainConfig:
     task: str = "upscale"
     name: str = "run"
@@ -87,11 +131,26 @@ class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
+    images: ImagesConfig = field(default_factory=ImagesConfig)
+    gan: GANConfig = field(default_factory=GANConfig)
+    vae: VAEConfig = field(default_factory=VAEConfig)
+
+
+# Sections that mean nothing to a task are left out of its saved config.yaml.
+_UNUSED_SECTIONS = {
+    "upscale": ("images", "gan", "vae"),
+    "gan": ("vae",),
+    "vae": ("gan",),
+    "classify": ("gan", "vae"),
+}
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:
     """The resolved config as plain data (tuples become lists), ready for YAML/JSON."""
-    return _plain(dataclasses.asdict(cfg))
+    out = _plain(dataclasses.asdict(cfg))
+    for section in _UNUSED_SECTIONS.get(getattr(cfg, "task", ""), ()):
+        out.pop(section, None)
+    return out
 
 
 def _plain(x: Any) -> Any:

@@ -16,6 +16,7 @@ import json
 import math
 import sys
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -38,7 +39,7 @@ from imagesmith.training.ema import EMA
 from imagesmith.training.plot import plot_log
 from imagesmith.training.tasks import make_task
 
-__all__ = ["train", "lr_factor", "new_run_dir"]
+__all__ = ["train", "lr_factor", "new_run_dir", "TrainingDiverged"]
 
 
 def lr_factor(step: int, cfg: TrainConfig) -> float:
@@ -102,11 +103,12 @@ def train(
         phase.module.to(device)
         if cfg.channels_last:
             phase.module.to(memory_format=torch.channels_last)
-    ema = EMA(task.phases[0].module, cfg.ema_decay)
+    ema_source = getattr(task, "ema_module", task.phases[0].module)
+    ema = EMA(ema_source, cfg.ema_decay)
     optims = [
         torch.optim.Adam(
             p.module.parameters(),
-            lr=cfg.optim.lr,
+            lr=p.lr or cfg.optim.lr,
             betas=cfg.optim.betas,
             weight_decay=cfg.optim.weight_decay,
         )
@@ -121,7 +123,6 @@ def train(
             o.load_state_dict(ps["optimizer"])
             s.load_state_dict(ps["scheduler"])
         ema.load_state_dict(state["ema"])
-        set_rng_state(state["rng"])
         step = int(state["step"])
     wrapped = [wrap_model(p.module, info) for p in task.phases]
 
@@ -131,6 +132,8 @@ def train(
     )
     loader = DataLoader(dataset, batch_sampler=sampler, num_workers=cfg.data.workers)
     batches = iter(loader)
+    if resume:  # after iter(loader), which draws a base seed from the global RNG
+        set_rng_state(state["rng"])
     log_path = run_dir / "log.jsonl"
     if resume and main and log_path.is_file():  # drop records written after the checkpoint
         kept = [x for x in log_path.read_text().splitlines() if json.loads(x)["step"] <= step]
@@ -161,6 +164,12 @@ def train(
                 run_dir / "last.pt",
             )
 
+    def warn(record: dict) -> None:
+        for message in task.health(record) if hasattr(task, "health") else []:
+            if main:
+                bar.write(f"warning (step {step}): {message}")
+            log({"step": step, "warning": message})
+
     bar = tqdm(
         total=cfg.steps,
         initial=step,
@@ -173,40 +182,53 @@ def train(
     end = cfg.steps if stop_at is None else min(stop_at, cfg.steps)
     while step < end:
         batch = task.to_device(next(batches), device)
+        if hasattr(task, "step"):
+            task.step = step
         logs: dict[str, float] = {}
+        ema_due = False
         for phase, net, opt in zip(task.phases, wrapped, optims, strict=True):
+            if (step + 1) % phase.every:
+                continue
             with torch.autocast(device.type, torch.bfloat16, enabled=cfg.precision == "bf16"):
                 loss, phase_logs = phase.loss(batch, net)
+            if not torch.isfinite(loss):
+                raise TrainingDiverged(phase.name, step + 1, run_dir)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if cfg.optim.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(phase.module.parameters(), cfg.optim.grad_clip)
             opt.step()
+            ema_due |= phase.module is ema_source
             logs.update({f"{phase.name}/{k}": v for k, v in phase_logs.items()})
-        for s in scheds:
-            s.step()
-        ema.update(task.phases[0].module)
+        with warnings.catch_warnings():
+            # A phase that skipped this step (G under n_critic) still follows the global schedule.
+            warnings.filterwarnings("ignore", "Detected call of `lr_scheduler.step", UserWarning)
+            for s in scheds:
+                s.step()
+        if ema_due:  # the EMA follows the generator's own steps, not D-only steps
+            ema.update(ema_source)
         step += 1
         window.append(logs)
         bar.update(1)
 
         if step % cfg.log_every == 0 or step == cfg.steps:
-            mean = {k: sum(w[k] for w in window) / len(window) for k in window[0]}
+            mean = _mean_logs(window)
             log({"step": step, "lr": scheds[0].get_last_lr()[0], "time": time.time() - t0, **mean})
             bar.set_postfix({k.split("/")[-1]: f"{v:.4g}" for k, v in mean.items()})
             window = []
+            warn(mean)
         if cfg.val_every and (step % cfg.val_every == 0 or step == cfg.steps) and main:
+            if hasattr(task, "snapshot"):
+                task.snapshot(ema.module, device, run_dir / "samples" / f"step-{step:07d}.png")
             metrics = task.validate(ema.module, device)
             if metrics:
-                log(
-                    {
-                        "step": step,
-                        "time": time.time() - t0,
-                        **{f"val/{k}": v for k, v in metrics.items()},
-                    }
-                )
+                val = {f"val/{k}": v for k, v in metrics.items()}
+                log({"step": step, "time": time.time() - t0, **val})
                 bar.write(f"step {step}: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+                warn(val)
         if step % cfg.ckpt_every == 0 or step == end:
+            if not all(_finite(p.module) for p in task.phases):
+                raise TrainingDiverged("weights", step, run_dir)
             checkpoint()
             if main:
                 plot_log(log_path, run_dir / "curves.png")
@@ -214,6 +236,29 @@ def train(
     if main and step == cfg.steps:
         task.release(ema.module, run_dir / "model", trained_steps=step, run=str(run_dir))
     return run_dir
+
+
+class TrainingDiverged(UserError):
+    """A loss or the weights became NaN/inf; the last good checkpoint is left untouched."""
+
+    def __init__(self, what: str, step: int, run_dir: Path) -> None:
+        ckpt = run_dir / "last.pt"
+        where = (
+            f"the last good checkpoint is {ckpt} (resume it with a lower optim.lr)"
+            if ckpt.is_file()
+            else "no checkpoint was written yet"
+        )
+        super().__init__(f"training diverged: {what} became NaN/inf at step {step}; {where}")
+
+
+def _finite(module: torch.nn.Module) -> bool:
+    return all(bool(torch.isfinite(p).all()) for p in module.parameters())
+
+
+def _mean_logs(window: list[dict[str, float]]) -> dict[str, float]:
+    """Per-key mean over a window; phases that run every k steps have fewer entries."""
+    keys = dict.fromkeys(k for w in window for k in w)
+    return {k: sum(w[k] for w in window if k in w) / sum(k in w for w in window) for k in keys}
 
 
 def resume_config(run_dir: Path, sets: dict | None = None) -> TrainConfig:

@@ -7,7 +7,7 @@ from imagesmith.training.config import TrainConfig
 
 __all__ = ["make_task", "TASKS"]
 
-TASKS = ("upscale",)
+TASKS = ("upscale", "gan", "vae", "classify")
 
 
 def make_task(cfg: TrainConfig):
@@ -15,4 +15,16 @@ def make_task(cfg: TrainConfig):
         from imagesmith.training.tasks.upscale import UpscaleTask
 
         return UpscaleTask(cfg)
+    if cfg.task == "gan":
+        from imagesmith.training.tasks.gan import GANTask
+
+        return GANTask(cfg)
+    if cfg.task == "vae":
+        from imagesmith.training.tasks.vae import VAETask
+
+        return VAETask(cfg)
+    if cfg.task == "classify":
+        from imagesmith.training.tasks.classify import ClassifyTask
+
+        return ClassifyTask(cfg)
     raise UserError(f"unknown task {cfg.task!r}; known: {', '.join(TASKS)}")

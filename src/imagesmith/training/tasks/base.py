@@ -27,9 +27,19 @@ class Phase:
     # (batch, net) -> (loss, logs); ``net`` is ``module`` or its DDP wrapper: call it for the
     # forward pass so gradients are synchronised across ranks.
     loss: Callable[[Any, nn.Module], tuple[torch.Tensor, dict[str, float]]]
+    every: int = 1  # run on steps where (step + 1) % every == 0 (e.g. G after n_critic D steps)
+    lr: float | None = None  # None: the config's optim.lr
 
 
 class Task(Protocol):
+    """Required members. Optional ones the loop uses when present:
+
+    * ``ema_module``: the module whose EMA is kept and released (default: the first phase's).
+    * ``snapshot(model, device, path)``: write a picture of progress (e.g. a sample grid).
+    * ``health(record) -> list[str]``: warnings for a logged record (e.g. mode collapse).
+    * ``step``: an int attribute the loop sets to the global step before each step (schedules).
+    """
+
     phases: list[Phase]
 
     def train_dataset(self) -> Dataset: ...

@@ -1,0 +1,86 @@
+"""Adversarial losses and discriminator regularisers.
+
+Discriminators return *logits* (N,) or (N, 1). For the classic DCGAN the sigmoid at the end of the
+discriminator and the binary cross-entropy are computed together by
+``binary_cross_entropy_with_logits``: mathematically the same as ``BCE(sigmoid(logit))`` but it
+does not saturate to log(0) when D is confident.
+
+Kinds:
+  * ``"bce"``: the original minimax game (Goodfellow et al. 2014); G minimises log(1 - D(G(z))),
+    which saturates early in training. Kept for faithfulness.
+  * ``"ns"``: non-saturating: same D loss, G maximises log D(G(z)) (what DCGAN code actually ran).
+  * ``"hinge"``: D: relu(1 - real) + relu(1 + fake); G: -fake (SNGAN, BigGAN).
+  * ``"wgan"``: D: fake - real; G: -fake; pair it with a gradient penalty (WGAN-GP).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+__all__ = [
+    "KINDS",
+    "d_loss",
+    "g_loss",
+    "gradient_penalty",
+    "r1_penalty",
+]
+
+KINDS = ("bce", "ns", "hinge", "wgan")
+
+
+def _check(kind: str) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"unknown adversarial loss {kind!r}; known: {', '.join(KINDS)}")
+
+
+def d_loss(kind: str, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """Discriminator loss (scalar) from logits on a real and a fake batch."""
+    _check(kind)
+    real, fake = real_logits.float().flatten(), fake_logits.float().flatten()
+    if kind in ("bce", "ns"):
+        return F.binary_cross_entropy_with_logits(
+            real, torch.ones_like(real)
+        ) + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
+    if kind == "hinge":
+        return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
+    return fake.mean() - real.mean()
+
+
+def g_loss(kind: str, fake_logits: torch.Tensor) -> torch.Tensor:
+    """Generator loss (scalar) from the discriminator's logits on generated samples."""
+    _check(kind)
+    fake = fake_logits.float().flatten()
+    if kind == "bce":  # minimise log(1 - sigmoid(fake)) = -softplus(fake)
+        return -F.softplus(fake).mean()
+    if kind == "ns":
+        return F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))
+    return -fake.mean()
+
+
+def gradient_penalty(
+    d: torch.nn.Module,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    *args: torch.Tensor,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """WGAN-GP (Gulrajani et al. 2017): E[(||grad_x D(x_hat)||_2 - 1)^2] on random interpolates.
+
+    ``args`` are passed to ``d`` after the image (e.g. class labels).
+    """
+    n = real.shape[0]
+    eps = torch.rand((n, 1, 1, 1), generator=generator, device=real.device, dtype=real.dtype)
+    x = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
+    out = d(x, *args)
+    (grad,) = torch.autograd.grad(out.float().sum(), x, create_graph=True)
+    return (grad.float().flatten(1).norm(dim=1) - 1).pow(2).mean()
+
+
+def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """R1 (Mescheder et al. 2018): E[||grad_x D(x)||^2] on real data; ``real`` needs grad.
+
+    Multiply by gamma / 2 in the caller.
+    """
+    (grad,) = torch.autograd.grad(real_logits.float().sum(), real, create_graph=True)
+    return grad.float().flatten(1).pow(2).sum(dim=1).mean()

@@ -1,0 +1,86 @@
+"""Classification task: trains the domain feature extractors used by the generation metrics.
+
+One phase with cross-entropy (label smoothing 0.1); validation is top-1 accuracy on the held-out
+split. The released folder is a ``features`` model: its ``features(x)`` embedding is what FID,
+KID and precision/recall are computed in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import Dataset
+
+from imagesmith.data.image_set_dataset import ImageSetDataset
+from imagesmith.errors import UserError
+from imagesmith.models.registry import create_model
+from imagesmith.models.saving import save_pretrained
+from imagesmith.training.config import TrainConfig
+from imagesmith.training.tasks.base import Phase
+from imagesmith.training.tasks.gan import load_images
+
+__all__ = ["ClassifyTask"]
+
+
+class ClassifyTask:
+    def __init__(self, cfg: TrainConfig) -> None:
+        self.cfg = cfg
+        self.data = load_images(cfg, cfg.images.split)
+        if self.data.labels is None:
+            raise UserError(f"{self.data.source}: a classifier needs labels (class folders/idx)")
+        self.args = {
+            "channels": self.data.channels,
+            "num_classes": len(self.data.class_names),
+            "resolution": cfg.images.resolution,
+            **cfg.model.args,
+        }
+        self.model = create_model(cfg.model.arch, **self.args)
+        self.phases = [Phase("cls", self.model, self._loss)]
+        self._val: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def train_dataset(self) -> Dataset:
+        return ImageSetDataset(self.data, seed=self.cfg.seed, hflip=self.cfg.images.hflip)
+
+    def to_device(self, batch: Any, device: torch.device) -> Any:
+        return batch[0].to(device, non_blocking=True), batch[1].to(device, non_blocking=True)
+
+    def _loss(self, batch: Any, net: nn.Module) -> tuple[torch.Tensor, dict[str, float]]:
+        x, y = batch
+        logits = net(x)
+        loss = F.cross_entropy(logits.float(), y, label_smoothing=0.1)
+        acc = (logits.argmax(1) == y).float().mean()
+        return loss, {"loss": float(loss.detach()), "acc": float(acc)}
+
+    @torch.no_grad()
+    def validate(self, model: nn.Module, device: torch.device) -> dict[str, float]:
+        """Top-1 accuracy on the held-out split (or the training set when there is none)."""
+        if self._val is None:
+            split = self.cfg.images.val_split
+            data = load_images(self.cfg, split) if split else self.data
+            self._val = (data.images, data.labels)
+        images, labels = self._val
+        was = model.training
+        model.eval()
+        correct = 0
+        for i in range(0, len(images), 500):
+            x = images[i : i + 500].to(device).float() / 127.5 - 1.0
+            correct += int((model(x).argmax(1).cpu() == labels[i : i + 500]).sum())
+        model.train(was)
+        return {"acc": correct / len(images)}
+
+    def release(self, model: nn.Module, folder: Path, **meta: Any) -> Path:
+        return save_pretrained(
+            model,
+            folder,
+            self.cfg.model.arch,
+            self.args,
+            task="features",
+            class_names=self.data.class_names,
+            data=self.data.source,
+            input_range=[-1, 1],
+            **meta,
+        )

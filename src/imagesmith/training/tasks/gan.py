@@ -1,0 +1,219 @@
+"""GAN task: a discriminator phase then a generator phase on every batch (G every n_critic).
+
+D phase: fakes from G (no grad) and a real batch, both through DiffAugment when configured,
+adversarial D loss + optional WGAN-GP or R1 penalty. G phase: fresh z, adversarial G loss through
+a frozen D. The loop keeps an EMA of G, which is what validation, samples and releases use.
+All randomness (z, augmentation, penalties) comes from torch's global RNG, which the checkpoint
+saves, so resume is exact.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from imagesmith.data.image_set_dataset import ImageSetDataset
+from imagesmith.data.image_sets import ImageSet, load_image_set
+from imagesmith.errors import UserError
+from imagesmith.functional.diffaug import diff_augment
+from imagesmith.functional.grid import make_grid
+from imagesmith.io.image import write_image
+from imagesmith.losses.adversarial import KINDS, d_loss, g_loss, gradient_penalty, r1_penalty
+from imagesmith.models.gans import standing_stats
+from imagesmith.models.registry import create_model
+from imagesmith.models.saving import save_pretrained
+from imagesmith.training.config import TrainConfig, expand
+from imagesmith.training.tasks.base import Phase
+
+__all__ = ["GANTask", "load_images", "pairwise_diversity"]
+
+
+def load_images(cfg: TrainConfig, split: str | None) -> ImageSet:
+    """The configured image set (``cfg.images``) for one split."""
+    im = cfg.images
+    return load_image_set(
+        expand(im.source),
+        size=im.resolution,
+        channels=im.channels,
+        alpha=im.alpha,
+        background=tuple(im.background),
+        fit=im.fit,
+        resample=im.resample,
+        split=split,
+        limit=im.limit or None,
+    )
+
+
+def pairwise_diversity(x: torch.Tensor) -> float:
+    """Mean pairwise L2 distance between the images of a batch (N, C, H, W)."""
+    flat = x.flatten(1).float()
+    d = torch.cdist(flat, flat)
+    n = flat.shape[0]
+    return float(d.sum() / (n * (n - 1)))
+
+
+class GANTask:
+    def __init__(self, cfg: TrainConfig) -> None:
+        g = cfg.gan
+        if g.loss not in KINDS:
+            raise UserError(f"gan.loss must be one of {', '.join(KINDS)}, got {g.loss!r}")
+        if g.n_critic < 1:
+            raise UserError(f"gan.n_critic must be >= 1, got {g.n_critic}")
+        self.cfg = cfg
+        self.data = load_images(cfg, cfg.images.split)
+        if cfg.gan.conditional and not self.data.class_names:
+            raise UserError("gan.conditional needs labels (class folders or an idx labels file)")
+        self.num_classes = len(self.data.class_names) if g.conditional else 0
+        shape = {
+            "resolution": cfg.images.resolution,
+            "channels": self.data.images.shape[1],
+            "num_classes": self.num_classes,
+        }
+        try:
+            self.g_args = {**shape, **cfg.model.args}
+            self.G = create_model(cfg.model.arch, **self.g_args)
+            self.d_args = {**shape, **g.discriminator.args}
+            self.D = create_model(g.discriminator.arch, **self.d_args)
+        except (ValueError, TypeError) as e:  # e.g. a resolution the architecture cannot make
+            raise UserError(f"cannot build the GAN: {e}") from None
+        self.z_dim = self.G.z_dim
+        self.ema_module = self.G
+        self.phases = [
+            Phase("d", self.D, self._d_loss, lr=g.d_lr or None),
+            Phase("g", self.G, self._g_loss, every=g.n_critic, lr=g.g_lr or None),
+        ]
+        self._fixed: tuple[torch.Tensor, torch.Tensor | None] | None = None
+        self._real_diversity: float | None = None
+        self._d_wins = 0
+
+    # -- data ------------------------------------------------------------------------------
+    def train_dataset(self) -> Dataset:
+        return ImageSetDataset(self.data, seed=self.cfg.seed, hflip=self.cfg.images.hflip)
+
+    def to_device(self, batch: Any, device: torch.device) -> Any:
+        x, y = batch
+        return x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+
+    # -- phases ----------------------------------------------------------------------------
+    def _labels(self, y: torch.Tensor) -> torch.Tensor | None:
+        return y if self.num_classes else None
+
+    def _augment(self, x: torch.Tensor) -> torch.Tensor:
+        return diff_augment(x, self.cfg.gan.diffaug) if self.cfg.gan.diffaug else x
+
+    def _d_loss(self, batch: Any, net: nn.Module) -> tuple[torch.Tensor, dict[str, float]]:
+        real, y = batch
+        labels = self._labels(y)
+        g = self.cfg.gan
+        with torch.no_grad():
+            fake = self.G(torch.randn(real.shape[0], self.z_dim, device=real.device), labels)
+        real_in, fake_in = self._augment(real), self._augment(fake)
+        if g.r1_gamma:
+            real_in = real_in.detach().requires_grad_(True)
+        real_logits, fake_logits = net(real_in, labels), net(fake_in, labels)
+        loss = d_loss(g.loss, real_logits, fake_logits)
+        logs = {"loss": float(loss.detach())}
+        if g.gp_weight:
+            gp = gradient_penalty(net, real_in, fake_in, *([labels] if labels is not None else []))
+            loss = loss + g.gp_weight * gp
+            logs["gp"] = float(gp.detach())
+        if g.r1_gamma:
+            r1 = r1_penalty(real_logits, real_in)
+            loss = loss + 0.5 * g.r1_gamma * r1
+            logs["r1"] = float(r1.detach())
+        logs.update(self._d_outputs(real_logits, fake_logits))
+        return loss, logs
+
+    def _d_outputs(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
+        if self.cfg.gan.loss in ("bce", "ns"):  # report D's probabilities, as in DCGAN
+            return {
+                "D(real)": float(torch.sigmoid(real.detach().float()).mean()),
+                "D(fake)": float(torch.sigmoid(fake.detach().float()).mean()),
+            }
+        return {"real": float(real.detach().mean()), "fake": float(fake.detach().mean())}
+
+    def _g_loss(self, batch: Any, net: nn.Module) -> tuple[torch.Tensor, dict[str, float]]:
+        real, y = batch
+        labels = self._labels(y)
+        self.D.requires_grad_(False)  # D only passes gradients through to G here
+        try:
+            fake = net(torch.randn(real.shape[0], self.z_dim, device=real.device), labels)
+            loss = g_loss(self.cfg.gan.loss, self.D(self._augment(fake), labels))
+        finally:
+            self.D.requires_grad_(True)
+        return loss, {"loss": float(loss.detach())}
+
+    # -- monitoring ------------------------------------------------------------------------
+    def _fixed_inputs(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if self._fixed is None:
+            g = torch.Generator().manual_seed(self.cfg.gan.sample_seed)
+            n = self.cfg.gan.samples
+            z = torch.randn(n, self.z_dim, generator=g)
+            y = torch.arange(n) % self.num_classes if self.num_classes else None
+            self._fixed = (z, y)
+        z, y = self._fixed
+        return z.to(device), (y.to(device) if y is not None else None)
+
+    @torch.no_grad()
+    def samples(self, model: nn.Module, device: torch.device) -> torch.Tensor:
+        """The fixed-seed sample batch (N, C, R, R) in [-1, 1] from ``model`` (eval mode)."""
+        was = model.training
+        standing_stats(model)  # the EMA weights need their own batch-norm statistics
+        z, y = self._fixed_inputs(device)
+        out = model(z, y).float().cpu()
+        model.train(was)
+        return out
+
+    def snapshot(self, model: nn.Module, device: torch.device, path: Path) -> None:
+        grid = make_grid(self.samples(model, device))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_image(grid[..., 0] if grid.shape[-1] == 1 else grid, path)
+
+    def validate(self, model: nn.Module, device: torch.device) -> dict[str, float]:
+        """Sample diversity relative to real data (1 = as varied as the data; ~0 = collapse)."""
+        fake = self.samples(model, device)
+        if self._real_diversity is None:
+            g = torch.Generator().manual_seed(0)
+            idx = torch.randperm(len(self.data.images), generator=g)[: len(fake)]
+            real = self.data.images[idx].float() / 127.5 - 1.0
+            self._real_diversity = pairwise_diversity(real)
+        return {"diversity": pairwise_diversity(fake) / max(self._real_diversity, 1e-8)}
+
+    def health(self, record: dict[str, float]) -> list[str]:
+        """Warnings that stop a user from wasting hours: D winning outright, collapse."""
+        out = []
+        real, fake = record.get("d/D(real)"), record.get("d/D(fake)")
+        if real is not None and fake is not None:
+            self._d_wins = self._d_wins + 1 if (real > 0.99 and fake < 0.01) else 0
+            if self._d_wins == 3:  # three logged windows in a row
+                out.append(
+                    f"the discriminator is winning outright (D(real) {real:.3f}, D(fake) "
+                    f"{fake:.3f}): G gets almost no gradient; try gan.loss=ns or hinge, "
+                    "gan.r1_gamma, gan.diffaug or a lower gan.d_lr"
+                )
+        div = record.get("val/diversity")
+        if div is not None and div < 0.25:
+            out.append(
+                f"sample diversity fell to {div:.2f} of the data's: the generator is "
+                "collapsing to a few modes"
+            )
+        return out
+
+    def release(self, model: nn.Module, folder: Path, **meta: Any) -> Path:
+        standing_stats(model)
+        return save_pretrained(
+            model,
+            folder,
+            self.cfg.model.arch,
+            self.g_args,
+            task="generate",
+            kind="gan",
+            z_dim=self.z_dim,
+            class_names=self.data.class_names if self.num_classes else [],
+            data=self.data.source,
+            **meta,
+        )
