@@ -16,6 +16,7 @@ RANK = {
     "data": 3,
     "training": 4,
     "pipelines": 4,
+    "evaluation": 5,
     "demo": 6,
     "commands": 7,
     "cli": 8,

@@ -75,6 +75,24 @@ def _build_parser() -> argparse.ArgumentParser:
     ge.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     ge.add_argument("--overwrite", action="store_true", help="replace existing outputs")
 
+    eg = ev_sub.add_parser("generate", help="FID/KID/precision-recall of a generator, with card")
+    eg.add_argument("--model", default=None, help="shipped name, model folder or training run")
+    eg.add_argument("--data", required=True, help="real images: folder, tar archive or idx files")
+    eg.add_argument("--split", default="test", help="real reference split (default test)")
+    eg.add_argument("--floor-split", default="train", help="split for the real-data floor")
+    eg.add_argument("-n", type=int, default=10000, help="generated samples (default 10000)")
+    eg.add_argument("--n-real", type=int, default=None, help="real reference images (all)")
+    eg.add_argument("--seed", type=int, default=0)
+    eg.add_argument(
+        "--extractor", default=None, help="features model, 'inception' or inception:PATH"
+    )
+    eg.add_argument("--truncation", type=float, default=None)
+    eg.add_argument("--allow-small", action="store_true", help="allow FID below 2048 samples")
+    eg.add_argument("--nll-images", type=int, default=1000, help="VAE: held-out images for NLL")
+    eg.add_argument("--nll-samples", type=int, default=100, help="VAE: importance samples K")
+    eg.add_argument("--json", default=None, help="also write the report as JSON here")
+    eg.add_argument("--device", default="cpu")
+
     sub.add_parser("models", help="list shipped models and their measured numbers")
 
     de = sub.add_parser("demo", help="upscale sample photos with every shipped model")

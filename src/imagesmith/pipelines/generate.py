@@ -80,6 +80,7 @@ class GeneratePipeline:
         self.config, self.name = config, name
         self.z_dim = int(config.get("z_dim") or model.z_dim)
         self.kind = config.get("kind", "gan")
+        self.model_args: dict[str, Any] = dict(config.get("arch_args") or {})
         self.class_names: list[str] = list(config.get("class_names") or [])
 
     @classmethod

@@ -1,0 +1,1 @@
+"""Evaluation protocols that need whole pipelines and data sets (above pipelines and data)."""
