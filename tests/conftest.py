@@ -58,3 +58,14 @@ def tiny_generator_dir(tmp_path):
         z_dim=6,
         class_names=["cat", "dog"],
     )
+
+
+@pytest.fixture
+def tiny_features_dir(tmp_path):
+    """A small untrained gray feature extractor (feature-cnn), saved as a released model."""
+    torch.manual_seed(0)
+    args = {"channels": 1, "num_classes": 2, "resolution": 28, "width": 4, "feat_dim": 8}
+    model = create_model("feature-cnn", **args).eval()
+    return save_pretrained(
+        model, tmp_path / "feat", "feature-cnn", args, task="features", input_range=[-1, 1]
+    )

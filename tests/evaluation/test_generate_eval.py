@@ -30,16 +30,6 @@ def split_data(tmp_path):
 
 
 @pytest.fixture
-def features_dir(tmp_path):
-    torch.manual_seed(0)
-    args = {"channels": 1, "num_classes": 2, "resolution": 28, "width": 4, "feat_dim": 8}
-    model = create_model("feature-cnn", **args).eval()
-    return save_pretrained(
-        model, tmp_path / "feat", "feature-cnn", args, task="features", input_range=[-1, 1]
-    )
-
-
-@pytest.fixture
 def vae_dir(tmp_path):
     torch.manual_seed(0)
     args = {"resolution": 28, "channels": 1, "latent": 3, "width": 4}
@@ -47,9 +37,9 @@ def vae_dir(tmp_path):
     return save_pretrained(model, tmp_path / "vae", "conv-vae", args, task="generate", kind="vae")
 
 
-def test_report_has_card_and_floor(tiny_generator_dir, split_data, features_dir):
+def test_report_has_card_and_floor(tiny_generator_dir, split_data, tiny_features_dir):
     gen = GeneratePipeline.from_pretrained(tiny_generator_dir)
-    ext = load_extractor(str(features_dir))
+    ext = load_extractor(str(tiny_features_dir))
     with pytest.raises(UserError, match="at least 2048"):
         evaluate_generator(gen, str(split_data), ext, n=40)
     report = evaluate_generator(gen, str(split_data), ext, n=40, allow_small=True)
@@ -69,10 +59,18 @@ def test_vae_likelihood_bounds(vae_dir, split_data):
     assert lik.nll_bpd <= lik.elbo_bpd + 0.01 and 0 < lik.nll_bpd < 20
 
 
-def test_cli_eval_generate(vae_dir, split_data, features_dir, tmp_path, capsys):
+def test_cli_eval_generate(vae_dir, split_data, tiny_features_dir, tmp_path, capsys):
     out = tmp_path / "r.json"
     argv = ["eval", "generate", "--model", vae_dir, "--data", split_data, "-n", 30]
-    argv += ["--extractor", features_dir, "--allow-small", "--nll-images", 5, "--nll-samples", 4]
+    argv += [
+        "--extractor",
+        tiny_features_dir,
+        "--allow-small",
+        "--nll-images",
+        5,
+        "--nll-samples",
+        4,
+    ]
     code = main([str(a) for a in [*argv, "--json", out]])
     text, err = capsys.readouterr()
     assert code == 0, err
@@ -82,8 +80,8 @@ def test_cli_eval_generate(vae_dir, split_data, features_dir, tmp_path, capsys):
     assert data["likelihood"]["samples"] == 4
 
 
-def test_cli_refuses_small_fid(vae_dir, split_data, features_dir, capsys):
+def test_cli_refuses_small_fid(vae_dir, split_data, tiny_features_dir, capsys):
     argv = ["eval", "generate", "--model", vae_dir, "--data", split_data, "-n", 30]
-    code = main([str(a) for a in [*argv, "--extractor", features_dir]])
+    code = main([str(a) for a in [*argv, "--extractor", tiny_features_dir]])
     err = capsys.readouterr().err
     assert code == 2 and "2048" in err and len(err.strip().splitlines()) == 1

@@ -12,25 +12,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
 from imagesmith.data.image_sets import ImageSet, load_image_set
 from imagesmith.errors import UserError
 from imagesmith.losses.kl import elbo_terms, importance_sampled_nll
+from imagesmith.metrics.extractors import default_extractor, load_extractor
 from imagesmith.metrics.features import (
     FeatureExtractor,
     GenerationReport,
-    InceptionExtractor,
-    ModuleExtractor,
     extract,
     generation_report,
     real_floor,
 )
-from imagesmith.models.saving import load_pretrained, read_config
 from imagesmith.pipelines.generate import GeneratePipeline
-from imagesmith.zoo import index, resolve, sha256_file
 
 __all__ = [
     "load_extractor",
@@ -39,40 +35,6 @@ __all__ = [
     "vae_likelihood",
     "VAELikelihood",
 ]
-
-
-def load_extractor(name: str, device: str = "cpu") -> FeatureExtractor:
-    """``inception`` (pytorch-fid weights, downloaded once), ``inception:PATH`` (local file),
-    or a shipped/trained ``features`` model (zoo name or folder)."""
-    if name == "inception" or name.startswith("inception:"):
-        path = name.partition(":")[2] or None
-        return InceptionExtractor.from_weights(path, device=device)
-    folder = resolve(name)
-    config = read_config(folder)
-    if config.get("task") != "features":
-        raise UserError(f"{name}: not a feature extractor (task {config.get('task')})")
-    args = config.get("arch_args", {})
-    res = int(args.get("resolution", 28))
-    return ModuleExtractor(
-        load_pretrained(folder),
-        name=f"{Path(name).name} ({config['arch']})",
-        weights_sha256=sha256_file(folder / "model.safetensors"),
-        channels=int(args.get("channels", 3)),
-        input_size=(res, res),
-        input_range=tuple(config.get("input_range", (-1, 1))),
-        device=device,
-    )
-
-
-def default_extractor(channels: int) -> str:
-    """The shipped domain extractor for gray (1) or colour (3) generators."""
-    for name, e in sorted(index().items()):
-        if e.get("task") == "features" and e.get("channels") == channels and e.get("default"):
-            return name
-    raise UserError(
-        f"no shipped feature extractor for {channels}-channel images; pass --extractor "
-        "(a features model folder, or 'inception' with internet / inception:PATH)"
-    )
 
 
 def _real_images(source: str, gen: GeneratePipeline, split: str | None) -> ImageSet:

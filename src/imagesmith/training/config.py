@@ -82,6 +82,7 @@ class ImagesConfig:
     fit: str = "center-crop"  # "center-crop", "pad" or "resize"
     resample: str = "bicubic"  # MATLAB bicubic (antialiased) for photos, "nearest" for pixel art
     limit: int = 0  # read only the first N images (0 = all)
+    class_names: list[str] = field(default_factory=list)  # names for idx labels "0".."K-1"
     hflip: bool = False  # random horizontal flips (never for digits or text)
 
 
@@ -123,6 +124,9 @@ class TrainConfig:
     log_every: int = 50
     threads: int = 0  # torch CPU threads; 0 keeps torch's default
     device: str = "cpu"
+    # Generative tasks: FID in this feature space (a features model) at every validation.
+    fid_extractor: str = ""
+    fid_samples: int = 2048
     # "bf16": autocast the forward passes to bfloat16 (weights, optimiser and EMA stay float32);
     # about 2x faster training on CPUs with AVX512-BF16/AMX and on recent GPUs.
     precision: str = "fp32"

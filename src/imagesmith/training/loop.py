@@ -115,7 +115,7 @@ def train(
         for p in task.phases
     ]
     scheds = [torch.optim.lr_scheduler.LambdaLR(o, lambda s: lr_factor(s, cfg)) for o in optims]
-    step = 0
+    step, trained_before = 0, 0.0
     if resume:
         state = load_checkpoint(run_dir / "last.pt")
         for phase, o, s, ps in zip(task.phases, optims, scheds, state["phases"], strict=True):
@@ -124,6 +124,7 @@ def train(
             s.load_state_dict(ps["scheduler"])
         ema.load_state_dict(state["ema"])
         step = int(state["step"])
+        trained_before = float(state.get("train_time", 0.0))
     wrapped = [wrap_model(p.module, info) for p in task.phases]
 
     dataset = task.train_dataset()
@@ -159,6 +160,7 @@ def train(
                     ],
                     "ema": ema.state_dict(),
                     "rng": rng_state(),
+                    "train_time": trained_before + time.time() - t0 - busy,
                     "config": to_dict(cfg),
                 },
                 run_dir / "last.pt",
@@ -178,7 +180,7 @@ def train(
         mininterval=1.0 if sys.stderr.isatty() else 30.0,
         desc=cfg.name,
     )
-    t0, window = time.time(), []
+    t0, window, busy = time.time(), [], 0.0
     end = cfg.steps if stop_at is None else min(stop_at, cfg.steps)
     while step < end:
         batch = task.to_device(next(batches), device)
@@ -218,14 +220,19 @@ def train(
             window = []
             warn(mean)
         if cfg.val_every and (step % cfg.val_every == 0 or step == cfg.steps) and main:
+            t_val = time.time()
             if hasattr(task, "snapshot"):
                 task.snapshot(ema.module, device, run_dir / "samples" / f"step-{step:07d}.png")
             metrics = task.validate(ema.module, device)
             if metrics:
                 val = {f"val/{k}": v for k, v in metrics.items()}
-                log({"step": step, "time": time.time() - t0, **val})
+                # train_time: seconds spent training so far (validation excluded), for
+                # quality-versus-compute curves.
+                trained = trained_before + t_val - t0 - busy
+                log({"step": step, "time": t_val - t0, "train_time": trained, **val})
                 bar.write(f"step {step}: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
                 warn(val)
+            busy += time.time() - t_val
         if step % cfg.ckpt_every == 0 or step == end:
             if not all(_finite(p.module) for p in task.phases):
                 raise TrainingDiverged("weights", step, run_dir)

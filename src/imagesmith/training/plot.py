@@ -16,7 +16,7 @@ def plot_log(log_path: Path, out_path: Path) -> Path | None:
     for line in Path(log_path).read_text().splitlines():
         rec = json.loads(line)
         for k, v in rec.items():
-            if k in ("step", "time", "lr") or not isinstance(v, int | float):
+            if k in ("step", "time", "train_time", "lr") or not isinstance(v, int | float):
                 continue
             xs, ys = series.setdefault(k, ([], []))
             xs.append(rec["step"])

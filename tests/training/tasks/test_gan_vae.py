@@ -187,3 +187,13 @@ def test_classifier_learns_two_shapes(shapes, tmp_path):
     assert [r["val/acc"] for r in records if "val/acc" in r][-1] >= 0.75  # chance is 0.5
     cfg = read_config(run / "model")
     assert cfg["task"] == "features" and cfg["class_names"] == ["disc", "square"]
+
+
+def test_fid_is_logged_with_training_time(shapes, tmp_path, tiny_features_dir):
+    cfg = _gan_cfg(
+        shapes, 3, f"fid_extractor={tiny_features_dir}", "fid_samples=16", "images.val_split=null"
+    )
+    run = train(cfg, tmp_path / "f", quiet=True)
+    val = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
+    val = [r for r in val if "val/fid" in r]
+    assert len(val) == 1 and val[0]["val/fid"] > 0 and 0 < val[0]["train_time"] <= val[0]["time"]

@@ -9,6 +9,7 @@ saves, so resume is exact.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +29,15 @@ from imagesmith.models.registry import create_model
 from imagesmith.models.saving import save_pretrained
 from imagesmith.training.config import TrainConfig, expand
 from imagesmith.training.tasks.base import Phase
+from imagesmith.training.tasks.fid_monitor import FIDMonitor
 
-__all__ = ["GANTask", "load_images", "pairwise_diversity"]
+__all__ = ["GANTask", "load_images", "fid_monitor", "pairwise_diversity"]
 
 
 def load_images(cfg: TrainConfig, split: str | None) -> ImageSet:
     """The configured image set (``cfg.images``) for one split."""
     im = cfg.images
-    return load_image_set(
+    data = load_image_set(
         expand(im.source),
         size=im.resolution,
         channels=im.channels,
@@ -46,6 +48,28 @@ def load_images(cfg: TrainConfig, split: str | None) -> ImageSet:
         split=split,
         limit=im.limit or None,
     )
+    if im.class_names:
+        if len(im.class_names) != len(data.class_names):
+            raise UserError(
+                f"images.class_names has {len(im.class_names)} names but {data.source} has "
+                f"{len(data.class_names)} classes"
+            )
+        data.class_names = list(im.class_names)
+    if data.skipped:
+        print(
+            f"{data.source}: skipped {data.skipped} unusable file(s), e.g. "
+            f"{data.skipped_examples[0]}",
+            file=sys.stderr,
+        )
+    return data
+
+
+def fid_monitor(cfg: TrainConfig) -> FIDMonitor | None:
+    """FID at every validation when ``fid_extractor`` is set (held-out split as reference)."""
+    if not cfg.fid_extractor:
+        return None
+    real = load_images(cfg, cfg.images.val_split)
+    return FIDMonitor(expand(cfg.fid_extractor), real, cfg.fid_samples, seed=cfg.gan.sample_seed)
 
 
 def pairwise_diversity(x: torch.Tensor) -> float:
@@ -86,6 +110,7 @@ class GANTask:
             Phase("d", self.D, self._d_loss, lr=g.d_lr or None),
             Phase("g", self.G, self._g_loss, every=g.n_critic, lr=g.g_lr or None),
         ]
+        self.fid = fid_monitor(cfg)
         self._fixed: tuple[torch.Tensor, torch.Tensor | None] | None = None
         self._real_diversity: float | None = None
         self._d_wins = 0
@@ -181,7 +206,14 @@ class GANTask:
             idx = torch.randperm(len(self.data.images), generator=g)[: len(fake)]
             real = self.data.images[idx].float() / 127.5 - 1.0
             self._real_diversity = pairwise_diversity(real)
-        return {"diversity": pairwise_diversity(fake) / max(self._real_diversity, 1e-8)}
+        out = {"diversity": pairwise_diversity(fake) / max(self._real_diversity, 1e-8)}
+        if self.fid is not None:
+            n = self.num_classes
+            out["fid"] = self.fid(
+                lambda z: model(z.to(device), (torch.arange(len(z)) % n).to(device) if n else None),
+                self.z_dim,
+            )
+        return out
 
     def health(self, record: dict[str, float]) -> list[str]:
         """Warnings that stop a user from wasting hours: D winning outright, collapse."""

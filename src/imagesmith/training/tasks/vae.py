@@ -24,7 +24,7 @@ from imagesmith.models.registry import create_model
 from imagesmith.models.saving import save_pretrained
 from imagesmith.training.config import TrainConfig
 from imagesmith.training.tasks.base import Phase
-from imagesmith.training.tasks.gan import load_images
+from imagesmith.training.tasks.gan import fid_monitor, load_images
 
 __all__ = ["VAETask"]
 
@@ -48,6 +48,7 @@ class VAETask:
         self.dims = self.args["channels"] * cfg.images.resolution**2
         self.step = 0  # set by the loop before every step (restored on resume): KL warm-up
         self._val: torch.Tensor | None = None
+        self.fid = fid_monitor(cfg)
 
     def train_dataset(self) -> Dataset:
         return ImageSetDataset(self.data, seed=self.cfg.seed, hflip=self.cfg.images.hflip)
@@ -80,8 +81,11 @@ class VAETask:
         for i in range(0, len(x), 256):
             rec, kl = elbo_terms(model, x[i : i + 256])
             total += float((rec + kl).sum())
+        out = {"elbo_bpd": total / (len(x) * self.dims * math.log(2))}
+        if self.fid is not None:
+            out["fid"] = self.fid(lambda z: model(z.to(device)), model.z_dim)
         model.train(was)
-        return {"elbo_bpd": total / (len(x) * self.dims * math.log(2))}
+        return out
 
     def _val_images(self) -> torch.Tensor:
         if self._val is None:
