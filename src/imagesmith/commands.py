@@ -137,11 +137,13 @@ def cmd_models(args: argparse.Namespace) -> int:
     if not entries:
         print("no shipped models")
         return 0
-    print(
-        f"{'name':<18} {'task':<8} {'scale':>5} {'arch':<10} {'params':>8}  "
-        f"{'Set5 sr-y':>15}  {'Set14 sr-y':>15}"
-    )
-    for name, e in sorted(entries.items()):
+    upscale = {n: e for n, e in entries.items() if e["task"] == "upscale"}
+    if upscale:
+        print(
+            f"{'name':<18} {'task':<8} {'scale':>5} {'arch':<10} {'params':>8}  "
+            f"{'Set5 sr-y':>15}  {'Set14 sr-y':>15}"
+        )
+    for name, e in sorted(upscale.items()):
         m = e.get("metrics", {})
 
         def cell(key: str, m=m) -> str:
@@ -154,7 +156,30 @@ def cmd_models(args: argparse.Namespace) -> int:
             f"{e.get('arch', ''):<10} {e.get('params', 0):>8,}  {cell('Set5'):>15}  "
             f"{cell('Set14'):>15}"
         )
-    print("* default for its scale; PSNR (dB) / SSIM under the sr-y protocol")
+    if upscale:
+        print("* default for its scale; PSNR (dB) / SSIM under the sr-y protocol")
+    others = {n: e for n, e in entries.items() if e["task"] != "upscale"}
+    if others:
+        print(
+            f"\n{'name':<20} {'task':<9} {'arch':<12} {'params':>10} {'size':>8}  {'measured':<40}"
+        )
+    for name, e in sorted(others.items()):
+        m = e.get("metrics", {})
+        if e["task"] == "features":
+            what = f"test accuracy {m.get('test_acc', float('nan')):.4f}"
+        else:
+            floor = (m.get("floor") or {}).get("fid")
+            what = (
+                f"FID {m.get('fid', float('nan')):.2f} (real floor {floor}) in {m.get('extractor')}"
+            )
+            if "nll_bpd" in m:
+                what += f", NLL {m['nll_bpd']:.3f} bpd"
+        flag = " *" if e.get("default") else ""
+        size = f"{e.get('channels')}x{e.get('resolution')}"
+        print(
+            f"{name + flag:<20} {e.get('kind') or e['task']:<9} {e.get('arch', ''):<12} "
+            f"{e.get('params', 0):>10,} {size:>8}  {what}"
+        )
     return 0
 
 

@@ -7,7 +7,8 @@ from imagesmith.metrics.evaluate import evaluate_upscaler, load_hr, mean_score
 from imagesmith.models.saving import load_pretrained, read_config
 from imagesmith.zoo import ZOO_DIR, default_model, index, resolve
 
-ENTRIES = sorted(index().items())
+ENTRIES = sorted((n, e) for n, e in index().items() if e["task"] == "upscale")
+OTHERS = sorted((n, e) for n, e in index().items() if e["task"] != "upscale")
 
 
 def test_every_scale_has_a_default():
@@ -41,3 +42,24 @@ def test_recorded_set5_number_is_reproduced(name, entry, datasets):
     rows = evaluate_upscaler(pipe.upscale_tensor, load_hr(datasets / "sr/Set5/HR"), entry["scale"])
     measured = mean_score(rows).psnr
     assert measured == pytest.approx(entry["metrics"]["Set5"]["psnr"], abs=0.01)
+
+
+@pytest.mark.parametrize("name,entry", OTHERS, ids=[n for n, _ in OTHERS])
+def test_shipped_generative_and_feature_models(name, entry):
+    folder = resolve(name)  # checks the sha256
+    card = (folder / "card.md").read_text()
+    for word in ("command", "steps", "wall time", "hardware", "Measured"):
+        assert word in card, f"{name} card lacks {word}"
+    cfg = read_config(folder)
+    assert cfg["task"] == entry["task"]
+    model = load_pretrained(folder)
+    assert sum(p.numel() for p in model.parameters()) == entry["params"]
+    res, ch = entry["resolution"], entry["channels"]
+    with torch.no_grad():
+        if entry["task"] == "features":
+            y = model.features(torch.rand(2, ch, res, res) * 2 - 1)
+        else:
+            z = torch.randn(2, cfg["z_dim"])
+            y = model(z, torch.zeros(2, dtype=torch.long) if cfg.get("class_names") else None)
+            assert y.shape == (2, ch, res, res) and y.abs().max() <= 1
+    assert torch.isfinite(y).all()

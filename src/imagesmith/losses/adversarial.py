@@ -6,9 +6,10 @@ discriminator and the binary cross-entropy are computed together by
 does not saturate to log(0) when D is confident.
 
 Kinds:
-  * ``"bce"``: the original minimax game (Goodfellow et al. 2014); G minimises log(1 - D(G(z))),
-    which saturates early in training. Kept for faithfulness.
-  * ``"ns"``: non-saturating: same D loss, G maximises log D(G(z)) (what DCGAN code actually ran).
+  * ``"ns"``: binary cross-entropy as DCGAN ran it: D classifies real = 1 / fake = 0, G is trained
+    with BCE towards "real", i.e. maximises log D(G(z)) (the non-saturating loss).
+  * ``"minimax"``: the original game (Goodfellow et al. 2014): same D loss, G minimises
+    log(1 - D(G(z))), which saturates when D is confident. Kept for comparison.
   * ``"hinge"``: D: relu(1 - real) + relu(1 + fake); G: -fake (SNGAN, BigGAN).
   * ``"wgan"``: D: fake - real; G: -fake; pair it with a gradient penalty (WGAN-GP).
 """
@@ -26,7 +27,7 @@ __all__ = [
     "r1_penalty",
 ]
 
-KINDS = ("bce", "ns", "hinge", "wgan")
+KINDS = ("ns", "minimax", "hinge", "wgan")
 
 
 def _check(kind: str) -> None:
@@ -38,7 +39,7 @@ def d_loss(kind: str, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> t
     """Discriminator loss (scalar) from logits on a real and a fake batch."""
     _check(kind)
     real, fake = real_logits.float().flatten(), fake_logits.float().flatten()
-    if kind in ("bce", "ns"):
+    if kind in ("ns", "minimax"):
         return F.binary_cross_entropy_with_logits(
             real, torch.ones_like(real)
         ) + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
@@ -51,7 +52,7 @@ def g_loss(kind: str, fake_logits: torch.Tensor) -> torch.Tensor:
     """Generator loss (scalar) from the discriminator's logits on generated samples."""
     _check(kind)
     fake = fake_logits.float().flatten()
-    if kind == "bce":  # minimise log(1 - sigmoid(fake)) = -softplus(fake)
+    if kind == "minimax":  # minimise log(1 - sigmoid(fake)) = -softplus(fake)
         return -F.softplus(fake).mean()
     if kind == "ns":
         return F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))

@@ -89,7 +89,7 @@ class ImagesConfig:
 @dataclass
 class GANConfig:
     discriminator: ModelConfig = field(default_factory=lambda: ModelConfig(arch="dcgan-d"))
-    loss: str = "bce"  # "bce" (minimax), "ns" (non-saturating), "hinge", "wgan"
+    loss: str = "ns"  # "ns" (BCE as in DCGAN), "minimax", "hinge", "wgan"
     gp_weight: float = 0.0  # WGAN-GP lambda (10 in the paper)
     r1_gamma: float = 0.0  # R1 penalty weight on real data
     n_critic: int = 1  # discriminator steps per generator step

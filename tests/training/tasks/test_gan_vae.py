@@ -71,7 +71,7 @@ def _same_weights(a, b):
 @pytest.mark.parametrize(
     "extra",
     [
-        [],  # the textbook DCGAN: BCE, D step then G step
+        [],  # the textbook DCGAN: BCE (ns), D step then G step
         [
             "gan.loss=hinge",
             "gan.r1_gamma=1.0",

@@ -154,7 +154,7 @@ class GANTask:
         return loss, logs
 
     def _d_outputs(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
-        if self.cfg.gan.loss in ("bce", "ns"):  # report D's probabilities, as in DCGAN
+        if self.cfg.gan.loss in ("ns", "minimax"):  # report D's probabilities, as in DCGAN
             return {
                 "D(real)": float(torch.sigmoid(real.detach().float()).mean()),
                 "D(fake)": float(torch.sigmoid(fake.detach().float()).mean()),

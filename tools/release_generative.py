@@ -1,0 +1,166 @@
+"""Copy a finished generator, VAE or feature-extractor run into the zoo with a measured card.
+
+    python tools/release_generative.py runs/features-fashion features-fashion --default \
+        --command "imagesmith train configs/features/fashion.yaml"
+    python tools/release_generative.py runs/sngan-fashion gan-fashion --default \
+        --command "imagesmith train configs/gan/sngan-fashion.yaml"
+
+Feature extractors: test-split accuracy. Generators: FID / KID / precision / recall against the
+held-out split with the real-data floor (``imagesmith eval generate``), VAE likelihoods, and the
+FID-versus-training-minutes curve from the run's log. Every number on the card is measured here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import torch
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from release_model import _cpu_name, _wall_time  # noqa: E402
+
+from imagesmith.evaluation.generate import evaluate_generator, load_extractor, vae_likelihood
+from imagesmith.models.registry import model_info
+from imagesmith.models.saving import load_pretrained, read_config
+from imagesmith.pipelines.generate import GeneratePipeline
+from imagesmith.training.config import TrainConfig, apply_overrides, expand
+from imagesmith.training.tasks.gan import load_images
+from imagesmith.zoo import ZOO_DIR, sha256_file
+
+
+def _accuracy(folder: Path, cfg: TrainConfig) -> float:
+    model = load_pretrained(folder)
+    data = load_images(cfg, cfg.images.val_split)
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, len(data.images), 500):
+            x = data.images[i : i + 500].float() / 127.5 - 1.0
+            correct += int((model(x).argmax(1) == data.labels[i : i + 500]).sum())
+    return correct / len(data.images)
+
+
+def _curve(run: Path) -> list[list[float]]:
+    rows = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
+    return [
+        [r["step"], round(r["train_time"] / 60, 2), round(r["val/fid"], 3)]
+        for r in rows
+        if "val/fid" in r and "train_time" in r
+    ]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("run", type=Path)
+    ap.add_argument("name")
+    ap.add_argument("--default", action="store_true")
+    ap.add_argument("--command", required=True, help="the exact command(s) that trained it")
+    ap.add_argument("-n", type=int, default=10000, help="generated samples for the metrics")
+    ap.add_argument("--extractor", default=None, help="default: the run's fid_extractor")
+    ap.add_argument("--hardware", default=None)
+    ap.add_argument("--notes", default="")
+    args = ap.parse_args()
+
+    torch.set_num_threads(1)
+    src = args.run / "model"
+    config = read_config(src)
+    cfg = apply_overrides(TrainConfig(), yaml.safe_load((args.run / "config.yaml").read_text()))
+    task = config["task"]
+    arch_args = config["arch_args"]
+    params = sum(p.numel() for p in load_pretrained(src).parameters())
+    entry: dict = {
+        "task": task,
+        "arch": config["arch"],
+        "params": params,
+        "channels": arch_args.get("channels"),
+        "resolution": arch_args.get("resolution"),
+    }
+    data_desc = f"{expand(cfg.images.source)} split {cfg.images.split}"
+    if task == "features":
+        acc = _accuracy(src, cfg)
+        print(f"{args.name}: test accuracy {acc:.4f}")
+        entry["metrics"] = {"test_acc": round(acc, 4)}
+        measured = f"Top-1 accuracy on split `{cfg.images.val_split}`: **{acc:.4f}**"
+    elif task == "generate":
+        gen = GeneratePipeline.from_pretrained(src)
+        ext_name = args.extractor or cfg.fid_extractor
+        extractor = load_extractor(expand(ext_name))
+        split = cfg.images.val_split
+        report = evaluate_generator(
+            gen,
+            expand(cfg.images.source),
+            extractor,
+            n=args.n,
+            split=split,
+            floor_split=cfg.images.split if split else None,
+        )
+        print(f"{args.name}: {report.summary()}")
+        m = report.to_dict()
+        entry["kind"] = config.get("kind")
+        entry["metrics"] = {
+            "fid": round(report.fid, 3),
+            "kid": round(report.kid.mean, 6),
+            "precision": round(report.precision, 4),
+            "recall": round(report.recall, 4),
+            "extractor": ext_name,
+            "n": args.n,
+            "floor": {"fid": round(report.floor.fid, 3)} if report.floor else None,
+        }
+        measured = report.describe()
+        if config.get("kind") == "vae":
+            lik = vae_likelihood(gen, expand(cfg.images.source), split=split)
+            print(f"{args.name}: {lik.describe()}")
+            entry["metrics"]["nll_bpd"] = round(lik.nll_bpd, 4)
+            entry["metrics"]["elbo_bpd"] = round(lik.elbo_bpd, 4)
+            measured += f"\n\nLikelihood: {lik.describe()}."
+        entry["curve"] = _curve(args.run)
+        (args.run / "metrics.json").write_text(json.dumps(m, indent=2) + "\n")
+    else:
+        raise SystemExit(f"{args.run}: task {task!r} is not a generative or features model")
+
+    dest = ZOO_DIR / args.name
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in ("config.json", "model.safetensors"):
+        shutil.copyfile(src / f, dest / f)
+    wall = _wall_time(args.run)
+    hardware = args.hardware or f"{_cpu_name()}, {cfg.threads or torch.get_num_threads()} threads"
+    card = f"""# {args.name}
+
+{task} model, architecture `{config["arch"]}` ({model_info(config["arch"]).description}),
+arguments {arch_args}, {params:,} parameters.
+
+| | |
+|---|---|
+| data | {data_desc} ({cfg.images.resolution} px, {cfg.images.channels} channel(s)) |
+| command | `{args.command}` |
+| steps | {config.get("trained_steps")} x batch {cfg.data.batch_size}, Adam lr {cfg.optim.lr} betas {list(cfg.optim.betas)}, EMA {cfg.ema_decay} |
+| wall time | {wall / 60:.1f} min |
+| hardware | {hardware} |
+| released | {time.strftime("%Y-%m-%d")} |
+
+## Measured
+
+{measured}
+{args.notes}
+"""
+    (dest / "card.md").write_text(card)
+    entry["sha256"] = sha256_file(dest / "model.safetensors")
+    entry["default"] = bool(args.default)
+    index_path = ZOO_DIR / "index.json"
+    index = json.loads(index_path.read_text()) if index_path.is_file() else {}
+    if args.default:
+        for e in index.values():
+            if e.get("task") == task and e.get("channels") == entry["channels"]:
+                e["default"] = False
+    index[args.name] = entry
+    index_path.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
+    print(f"released {dest}")
+
+
+if __name__ == "__main__":
+    main()
