@@ -127,6 +127,15 @@ class DCGANDiscriminator(nn.Module):
         )
         _dcgan_init(self)
 
+    def feature_maps(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The activations after every LeakyReLU (for feature-matching losses)."""
+        maps = []
+        for layer in self.convs:
+            x = layer(x)
+            if isinstance(layer, nn.LeakyReLU):
+                maps.append(x)
+        return maps
+
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         h = self.convs(x).flatten(1)
         out = self.fc(h).squeeze(1)

@@ -88,10 +88,7 @@ class GeneratePipeline:
         cls, name_or_path: str | Path, device: str | None = "cpu"
     ) -> GeneratePipeline:
         """A zoo name, a model folder, or a training run folder (its ``model/`` is used)."""
-        p = Path(name_or_path)
-        if not (p / "config.json").is_file() and (p / "model" / "config.json").is_file():
-            p = p / "model"
-        folder = resolve(p if (p / "config.json").is_file() else str(name_or_path))
+        folder = resolve(name_or_path)
         config = read_config(folder)
         if config.get("task") != "generate":
             raise UserError(f"{name_or_path}: not a generative model (task {config.get('task')})")

@@ -25,6 +25,7 @@ __all__ = [
     "ImagesConfig",
     "GANConfig",
     "VAEConfig",
+    "SRGANConfig",
     "load_config",
     "apply_overrides",
     "parse_set",
@@ -102,6 +103,21 @@ class GANConfig:
 
 
 @dataclass
+class SRGANConfig:
+    """Generator objective of task ``upscale-gan`` (the discriminator side is ``gan``)."""
+
+    pixel_weight: float = 1.0  # L1 to the HR patch
+    adv_weight: float = 5e-3
+    # "vgg19": ImageNet VGG19 feature maps (weights: vgg_weights, or downloaded with sha256);
+    # "disc": the discriminator's own feature maps (feature matching; needs no extra weights);
+    # "none": pixel + adversarial only.
+    feature: str = "disc"
+    feature_weight: float = 1.0
+    vgg_weights: str = ""
+    vgg_layers: dict[str, float] = field(default_factory=lambda: {"conv5_4": 1.0})
+
+
+@dataclass
 class VAEConfig:
     beta: float = 1.0  # weight of the KL term (beta-VAE for beta > 1)
     kl_warmup_steps: int = 0  # anneal beta linearly from 0 over these steps
@@ -138,14 +154,16 @@ class TrainConfig:
     images: ImagesConfig = field(default_factory=ImagesConfig)
     gan: GANConfig = field(default_factory=GANConfig)
     vae: VAEConfig = field(default_factory=VAEConfig)
+    srgan: SRGANConfig = field(default_factory=SRGANConfig)
 
 
 # Sections that mean nothing to a task are left out of its saved config.yaml.
 _UNUSED_SECTIONS = {
-    "upscale": ("images", "gan", "vae"),
-    "gan": ("vae",),
-    "vae": ("gan",),
-    "classify": ("gan", "vae"),
+    "upscale": ("images", "gan", "vae", "srgan"),
+    "upscale-gan": ("images", "vae"),
+    "gan": ("vae", "srgan"),
+    "vae": ("gan", "srgan"),
+    "classify": ("gan", "vae", "srgan"),
 }
 
 

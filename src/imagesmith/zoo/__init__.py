@@ -49,10 +49,13 @@ def default_model(task: str, scale: int | None = None) -> str:
 
 
 def resolve(name_or_path: str | Path) -> Path:
-    """A model folder: a path holding config.json, or a zoo name (weights hash verified)."""
+    """A model folder: a path holding config.json, a training run (its ``model/``), or a zoo
+    name (weights hash verified)."""
     p = Path(name_or_path)
     if (p / "config.json").is_file():
         return p
+    if (p / "model" / "config.json").is_file():  # a finished training run folder
+        return p / "model"
     entries = index()
     name = str(name_or_path)
     if name not in entries:

@@ -7,7 +7,7 @@ from imagesmith.training.config import TrainConfig
 
 __all__ = ["make_task", "TASKS"]
 
-TASKS = ("upscale", "gan", "vae", "classify")
+TASKS = ("upscale", "upscale-gan", "gan", "vae", "classify")
 
 
 def make_task(cfg: TrainConfig):
@@ -15,6 +15,10 @@ def make_task(cfg: TrainConfig):
         from imagesmith.training.tasks.upscale import UpscaleTask
 
         return UpscaleTask(cfg)
+    if cfg.task == "upscale-gan":
+        from imagesmith.training.tasks.upscale_gan import UpscaleGANTask
+
+        return UpscaleGANTask(cfg)
     if cfg.task == "gan":
         from imagesmith.training.tasks.gan import GANTask
 
