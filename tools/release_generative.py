@@ -64,6 +64,9 @@ def main() -> None:
     ap.add_argument("--extractor", default=None, help="default: the run's fid_extractor")
     ap.add_argument("--hardware", default=None)
     ap.add_argument("--notes", default="")
+    ap.add_argument(
+        "--nearest-sheet", action="store_true", help="benchmarks show nearest training images"
+    )
     args = ap.parse_args()
 
     torch.set_num_threads(1)
@@ -79,6 +82,13 @@ def main() -> None:
         "params": params,
         "channels": arch_args.get("channels"),
         "resolution": arch_args.get("resolution"),
+        "data": {
+            "source": cfg.images.source,  # unexpanded: ${IMAGESMITH_DATA}/...
+            "split": cfg.images.split,
+            "val_split": cfg.images.val_split,
+            "fit": cfg.images.fit,
+            "nearest_sheet": args.nearest_sheet,
+        },
     }
     data_desc = f"{expand(cfg.images.source)} split {cfg.images.split}"
     if task == "features":

@@ -124,3 +124,31 @@ def test_training_learns_on_smooth_images(tmp_path):
 
     start = UpscaleTask(cfg).validate(create_model("sr-tiny", scale=2, features=8, layers=2), "cpu")
     assert final > start["psnr"] + 3
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tiny_data, tmp_path, monkeypatch):
+    from imagesmith.training import loop
+    from imagesmith.training.loop import TrainingDiverged
+
+    real_make_task = loop.make_task
+
+    def poisoned(cfg):
+        task = real_make_task(cfg)
+        phase = task.phases[0]
+        clean, calls = phase.loss, {"n": 0}
+
+        def loss(batch, net):
+            calls["n"] += 1
+            value, logs = clean(batch, net)
+            return (value * float("nan") if calls["n"] == 5 else value), logs
+
+        phase.loss = loss
+        return task
+
+    monkeypatch.setattr(loop, "make_task", poisoned)
+    with pytest.raises(TrainingDiverged, match="NaN/inf at step 5.*last.pt") as info:
+        train(_cfg(tiny_data, 7), tmp_path / "r", quiet=True)
+    assert isinstance(info.value, UserError)  # the CLI prints one line and exits 2
+    state = load_checkpoint(tmp_path / "r" / "last.pt")
+    assert state["step"] == 4  # the checkpoint before the NaN, untouched
+    assert all(torch.isfinite(v).all() for v in state["phases"][0]["module"].values())
