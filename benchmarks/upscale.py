@@ -2,9 +2,11 @@
 
     python benchmarks/upscale.py --data ../shared/datasets --peers ../shared/peers
 
-Prints one markdown table per scale (Set5 and Set14, sr-y protocol), with parameter counts and
+Prints one markdown table per scale (Set5 and Set14, sr-y protocol), with parameter counts,
 CPU milliseconds per output megapixel (wall time of the upscaling call on these images, after
-one warm-up call), and a second table with the wall time for a 1-megapixel output.
+one warm-up call) and a perceptual column: mean NIQE of the Set14 outputs (no-reference
+naturalness, lower is better; pristine model fitted by imagesmith on T91 + BSD200, not the
+authors' set), and a second table with the wall time for a 1-megapixel output.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from imagesmith.metrics.evaluate import (  # noqa: E402
     load_hr,
     mean_score,
 )
+from imagesmith.metrics.niqe import niqe  # noqa: E402
 from imagesmith.pipelines.upscale import UpscalePipeline  # noqa: E402
 from imagesmith.zoo import index  # noqa: E402
 from peers import available_peers  # noqa: E402
@@ -108,20 +111,31 @@ def main() -> None:
     timing_rows = []
     for scale in args.scales:
         print(f"## x{scale}\n")
-        print("| method | params | Set5 PSNR / SSIM | Set14 PSNR / SSIM | CPU ms / output MP |")
-        print("|---|---:|---|---|---:|")
+        print(
+            "| method | params | Set5 PSNR / SSIM | Set14 PSNR / SSIM | Set14 NIQE | "
+            "CPU ms / output MP |"
+        )
+        print("|---|---:|---|---|---:|---:|")
         for e in entries_for(scale, peers_dir):
             e.fn(sets["Set5"][0][1][:, :48, :48])  # warm-up (allocations, oneDNN kernels)
-            cells, seconds, pixels = [], 0.0, 0
+            cells, seconds, pixels, natural = [], 0.0, 0, []
+
+            def score_niqe(name: str, sr: torch.Tensor, natural=natural, s=scale) -> None:
+                # as saved: uint8, border of `scale` pixels shaved like the sr-y protocol
+                arr = (sr.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
+                natural.append(niqe(arr[s:-s, s:-s]))
+
             for ds in DATASETS:
-                rows = evaluate_upscaler(e.fn, sets[ds], scale)
+                hook = score_niqe if ds == "Set14" else None
+                rows = evaluate_upscaler(e.fn, sets[ds], scale, on_output=hook)
                 mean = mean_score(rows)
                 cells.append(f"{mean.psnr:.2f} / {mean.ssim:.4f}")
                 seconds += sum(r.seconds for r in rows)
                 pixels += sum(r.out_pixels for r in rows)
             params = f"{e.params:,}" if e.params else "-"
             print(
-                f"| {e.name} | {params} | {cells[0]} | {cells[1]} | {seconds / pixels * 1e9:.0f} |"
+                f"| {e.name} | {params} | {cells[0]} | {cells[1]} | "
+                f"{np.mean(natural):.2f} | {seconds / pixels * 1e9:.0f} |"
             )
             if not args.skip_1mp and not e.name.startswith("bicubic"):
                 timing_rows.append((scale, e.name, time_one_megapixel(e.fn, scale)))

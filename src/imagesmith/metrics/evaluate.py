@@ -70,8 +70,12 @@ def evaluate_upscaler(
     images: list[tuple[str, torch.Tensor]],
     scale: int,
     protocol: str = "sr-y",
+    on_output: Callable[[str, torch.Tensor], None] | None = None,
 ) -> list[EvalRow]:
-    """Score ``upscale`` on each HR image; timing covers the upscaler call only."""
+    """Score ``upscale`` on each HR image; timing covers the upscaler call only.
+
+    ``on_output(name, sr)`` sees every SR output (3, H, W) in [0, 1], e.g. for extra metrics.
+    """
     if protocol not in PROTOCOLS:
         raise UserError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
     rows = []
@@ -84,6 +88,8 @@ def evaluate_upscaler(
         if sr.shape != hr.shape:
             raise RuntimeError(f"{name}: upscaler returned {tuple(sr.shape)}, expected {hr.shape}")
         s = sr_score(sr, hr, scale, protocol)
+        if on_output is not None:
+            on_output(name, sr)
         rows.append(EvalRow(name, s.psnr, s.ssim, dt, hr.shape[-1] * hr.shape[-2]))
     return rows
 
