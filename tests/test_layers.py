@@ -22,7 +22,7 @@ RANK = {
     "cli": 8,
 }
 # Inference must never pull in training code or training data pipelines.
-FORBIDDEN = {("pipelines", "training"), ("pipelines", "data")}
+FORBIDDEN = {("pipelines", "training"), ("pipelines", "data"), ("evaluation", "training")}
 
 
 def _layer(path: Path) -> str:
