@@ -18,7 +18,6 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from imagesmith.data.image_sets import load_image_set
@@ -67,7 +66,7 @@ def nearest_sheet(gen: GeneratePipeline, entry: dict, out: Path, k: int = 3, n: 
         rows.append(fakes[i])
         rows.extend(train[j] * 2 - 1 for j in nearest[i])
     grid = make_grid(torch.stack(rows), nrow=k + 1)
-    write_image(grid[..., 0] if grid.shape[-1] == 1 else grid, out, overwrite=True)
+    write_image(grid, out, overwrite=True)
 
 
 def plot_curves(entries: dict[str, dict], out: Path) -> None:
@@ -143,12 +142,7 @@ def main() -> None:
             flush=True,
         )
         sheet = make_grid(gen.sample(64, seed=0))
-        sheet = np.asarray(sheet)
-        write_image(
-            sheet[..., 0] if sheet.shape[-1] == 1 else sheet,
-            args.figures / f"samples_{name}.png",
-            overwrite=True,
-        )
+        write_image(sheet, args.figures / f"samples_{name}.png", overwrite=True)
         if e.get("data", {}).get("nearest_sheet"):
             nearest_sheet(gen, e, args.figures / f"nearest_{name}.png")
     plot_curves(entries, args.figures / "fid_vs_minutes.png")

@@ -14,3 +14,9 @@ class UserError(Exception):
 
 class ImageReadError(UserError):
     """An input file could not be decoded as an image (empty, truncated, not an image, too big)."""
+
+
+def one_line(exc: BaseException, limit: int = 200) -> str:
+    """An exception's message on one line (whitespace collapsed, long text cut), for UserErrors."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."

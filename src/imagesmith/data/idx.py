@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from imagesmith.errors import UserError
+from imagesmith.errors import UserError, one_line
 
 __all__ = [
     "IDX_DTYPES",
@@ -68,7 +68,7 @@ def read_idx(path: str | os.PathLike[str], *, limit: int | None = None) -> np.nd
     except IsADirectoryError:
         raise UserError(f"{name}: is a directory, not an IDX file") from None
     except (OSError, EOFError, zlib.error) as exc:  # gzip reports corrupt data as OSError
-        raise UserError(f"{name}: cannot read the IDX file ({_one_line(exc)})") from None
+        raise UserError(f"{name}: cannot read the IDX file ({one_line(exc)})") from None
 
 
 def _read_stream(f: BinaryIO, name: str, limit: int | None, file_size: int | None) -> np.ndarray:
@@ -202,8 +202,3 @@ def find_idx_labels(images: str | os.PathLike[str]) -> Path | None:
         if c != images.name and p.is_file():
             return p
     return None
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 200 else text[:197] + "..."

@@ -25,10 +25,8 @@ at all is a :class:`UserError`.
 
 from __future__ import annotations
 
-import io
 import os
 import tarfile
-import warnings
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -38,15 +36,14 @@ import numpy as np
 import torch
 
 from imagesmith.data.idx import find_idx_labels, find_idx_pair, is_idx_name, load_idx_pair
-from imagesmith.errors import ImageReadError, UserError
+from imagesmith.errors import ImageReadError, UserError, one_line
 from imagesmith.functional.resize import imresize
 from imagesmith.io.image import (
-    DEFAULT_MAX_PIXELS,
-    ENV_MAX_PIXELS,
     SUPPORTED_SUFFIXES,
     Image,
-    as_image,
+    decode_image,
     read_image,
+    resolve_pixel_limit,
 )
 
 __all__ = ["ImageSet", "load_image_set", "SPLIT_NAMES", "FITS", "RESAMPLES"]
@@ -60,9 +57,6 @@ RESAMPLES = ("bicubic", "nearest")
 _MAX_EXAMPLES = 5
 _BT601 = (0.299, 0.587, 0.114)  # full-range luma, as Pillow's convert("L")
 _IDX_CHUNK = 2048
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_PIL_FORMATS = ("PNG", "JPEG", "TIFF", "WEBP", "BMP")
-_ORIENTATION_TAG = 0x0112
 
 
 @dataclass(eq=False)
@@ -489,7 +483,7 @@ def _from_archive(
     path: Path, opts: _Options, split: str | None, limit: int | None, max_pixels: int | None
 ) -> ImageSet:
     where = os.fspath(path)
-    pixel_limit = _pixel_limit(max_pixels)
+    pixel_limit = resolve_pixel_limit(max_pixels)
     try:
         with tarfile.open(path, "r:*") as tf:
             members: dict[str, tarfile.TarInfo] = {}
@@ -507,7 +501,7 @@ def _from_archive(
                     handle = tf.extractfile(members[key])
                     data = handle.read() if handle is not None else b""
                     try:
-                        yield key, _decode_bytes(data, f"{where}:{key}", pixel_limit)
+                        yield key, decode_image(data, f"{where}:{key}", max_pixels=pixel_limit)
                     except ImageReadError as exc:
                         yield key, str(exc)
 
@@ -516,87 +510,7 @@ def _from_archive(
         raise
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         raise UserError(
-            f"{where}: cannot read the archive, it may be truncated or corrupt ({_one_line(exc)})"
-        ) from None
-
-
-def _pixel_limit(max_pixels: int | None) -> int:
-    if max_pixels is None:
-        env = os.environ.get(ENV_MAX_PIXELS, "").strip()
-        if not env:
-            return DEFAULT_MAX_PIXELS
-        try:
-            max_pixels = int(env)
-        except ValueError:
-            raise UserError(f"{ENV_MAX_PIXELS}={env!r} is not a whole number") from None
-    if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1:
-        raise UserError(f"max_pixels must be a positive whole number, got {max_pixels!r}")
-    return max_pixels
-
-
-def _decode_bytes(data: bytes, name: str, max_pixels: int) -> Image:
-    """Decode an in-memory image file like :func:`read_image` decodes a path.
-
-    Palette images become RGB, or RGBA with their transparency; a PNG tRNS colour key becomes
-    alpha; EXIF orientation is applied; 16-bit PNG stays 16-bit (pypng).
-    """
-    from PIL import Image as PILImage
-    from PIL import ImageOps
-
-    if not data:
-        raise ImageReadError(f"{name}: the file is empty")
-    if data.startswith(_PNG_SIGNATURE) and len(data) > 24 and data[24] == 16:
-        return Image(_decode_png16(data, name, max_pixels), source=name)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
-            im = PILImage.open(io.BytesIO(data), formats=_PIL_FORMATS)
-    except PILImage.UnidentifiedImageError:
-        raise ImageReadError(
-            f"{name}: not an image file in a supported format (PNG, JPEG, TIFF, WebP, BMP)"
-        ) from None
-    except (PILImage.DecompressionBombError, OSError, ValueError, SyntaxError) as exc:
-        raise ImageReadError(f"{name}: cannot decode the image ({_one_line(exc)})") from None
-    with im:
-        if im.width * im.height > max_pixels:
-            raise ImageReadError(
-                f"{name}: {im.width * im.height} pixels exceeds the limit of {max_pixels}"
-            )
-        try:
-            im.load()
-            orientation = im.getexif().get(_ORIENTATION_TAG)
-        except Exception as exc:  # decoders raise many types; all mean the same to the user
-            raise ImageReadError(
-                f"{name}: cannot decode the image data, the file may be truncated or corrupt"
-                f" ({_one_line(exc)})"
-            ) from None
-        if isinstance(orientation, int) and 2 <= orientation <= 8:
-            im = ImageOps.exif_transpose(im)
-        try:
-            image = as_image(im)
-        except UserError as exc:
-            reason = str(exc).split(": ", 1)[-1]
-            raise ImageReadError(f"{name}: {reason}") from None
-    return Image(image.array, icc_profile=image.icc_profile, source=name)
-
-
-def _decode_png16(data: bytes, name: str, max_pixels: int) -> np.ndarray:
-    import png  # pypng: Pillow reduces 16-bit colour PNG to 8 bits
-
-    try:
-        width, height, rows, info = png.Reader(bytes=data).asDirect()
-        if width * height > max_pixels:
-            pixels = width * height
-            raise ImageReadError(f"{name}: {pixels} pixels exceeds the limit of {max_pixels}")
-        planes = int(info["planes"])
-        array = np.array([np.asarray(r, dtype=np.uint16) for r in rows], dtype=np.uint16)
-        return array.reshape(height, width, planes)
-    except ImageReadError:
-        raise
-    except Exception as exc:  # png.Error, truncated data, bad shapes
-        raise ImageReadError(
-            f"{name}: cannot decode the PNG data, the file may be truncated or corrupt"
-            f" ({_one_line(exc)})"
+            f"{where}: cannot read the archive, it may be truncated or corrupt ({one_line(exc)})"
         ) from None
 
 
@@ -637,8 +551,3 @@ def _from_idx(
         label_tensor = torch.from_numpy(labels)
         class_names = [str(i) for i in range(int(labels.max()) + 1)]
     return ImageSet(out, label_tensor, class_names, where)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 200 else text[:197] + "..."

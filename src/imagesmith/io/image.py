@@ -13,10 +13,12 @@ here and by tifffile.
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 import struct
 import threading
+import warnings
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +29,7 @@ import numpy as np
 from PIL import Image as PILImage
 from PIL import ImageCms, ImageFile
 
-from imagesmith.errors import ImageReadError, UserError
+from imagesmith.errors import ImageReadError, UserError, one_line
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
@@ -36,7 +38,9 @@ __all__ = [
     "list_images",
     "Image",
     "as_image",
+    "decode_image",
     "read_image",
+    "resolve_pixel_limit",
     "write_image",
 ]
 
@@ -218,7 +222,7 @@ def read_image(path: str | os.PathLike[str], *, max_pixels: int | None = None) -
             file; the message is one line and names the file.
     """
     name = os.fspath(path)
-    limit = _pixel_limit(max_pixels)
+    limit = resolve_pixel_limit(max_pixels)
     file = Path(path)
     head = _read_head(file, name)
     try:
@@ -234,12 +238,13 @@ def read_image(path: str | os.PathLike[str], *, max_pixels: int | None = None) -
     except Exception as exc:  # decoders raise many types; all mean the same to the user
         raise ImageReadError(
             f"{name}: cannot decode the image data, the file may be truncated or corrupt"
-            f" ({_one_line(exc)})"
+            f" ({one_line(exc)})"
         ) from exc
     return Image(array, icc_profile=icc, source=name)
 
 
-def _pixel_limit(max_pixels: int | None) -> int:
+def resolve_pixel_limit(max_pixels: int | None) -> int:
+    """The pixel limit in force: ``max_pixels``, else $IMAGESMITH_MAX_PIXELS, else the default."""
     if max_pixels is None:
         env = os.environ.get(ENV_MAX_PIXELS, "").strip()
         if not env:
@@ -281,11 +286,6 @@ def _read_head(file: Path, name: str) -> bytes:
     if not head:
         raise ImageReadError(f"{name}: the file is empty")
     return head
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _apply_orientation(array: np.ndarray, orientation: int | None) -> np.ndarray:
@@ -345,7 +345,7 @@ def _read_with_pillow(
         ) from None
     except PILImage.DecompressionBombError as exc:
         raise ImageReadError(
-            f"{name}: refused as a possible decompression bomb ({_one_line(exc)})"
+            f"{name}: refused as a possible decompression bomb ({one_line(exc)})"
             f" (set --max-pixels or {ENV_MAX_PIXELS})"
         ) from None
     with im:
@@ -499,7 +499,7 @@ def _read_png16(file: Path, name: str, limit: int) -> tuple[np.ndarray, bytes | 
     except png.Error as exc:
         raise ImageReadError(
             f"{name}: cannot decode the PNG data, the file may be truncated or corrupt"
-            f" ({_one_line(exc)})"
+            f" ({one_line(exc)})"
         ) from None
     if count != height:
         raise ImageReadError(f"{name}: the PNG data is truncated ({count} of {height} rows)")
@@ -590,7 +590,7 @@ def as_image(x: Any, *, bit_depth: int = 8) -> Image:
         try:
             _load_strict(x)
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise UserError(f"{label}: cannot decode the image ({_one_line(exc)})") from exc
+            raise UserError(f"{label}: cannot decode the image ({one_line(exc)})") from exc
         array, icc = _pil_to_array(x, icc, label)
         return Image(array, icc_profile=icc, source=source)
     if isinstance(x, np.ndarray):
@@ -665,7 +665,7 @@ def write_image(
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserError(f"{name}: cannot create the folder ({_one_line(exc)})") from None
+        raise UserError(f"{name}: cannot create the folder ({one_line(exc)})") from None
 
     tmp = _create_temp(out, name)
     try:
@@ -678,7 +678,7 @@ def write_image(
         tmp.unlink(missing_ok=True)
         if isinstance(exc, UserError) or not isinstance(exc, (OSError, ValueError)):
             raise
-        raise UserError(f"{name}: cannot write the image ({_one_line(exc)})") from exc
+        raise UserError(f"{name}: cannot write the image ({one_line(exc)})") from exc
     return out
 
 
@@ -707,7 +707,7 @@ def _create_temp(out: Path, name: str) -> Path:
         except FileExistsError:
             continue
         except OSError as exc:
-            raise UserError(f"{name}: cannot write ({_one_line(exc)})") from None
+            raise UserError(f"{name}: cannot write ({one_line(exc)})") from None
     raise UserError(f"{name}: cannot create a temporary file next to it")
 
 
@@ -810,3 +810,71 @@ def list_images(folder: str | os.PathLike[str]) -> list[Path]:
     if not files:
         raise UserError(f"{path}: no images ({', '.join(sorted(SUPPORTED_SUFFIXES))})")
     return files
+
+
+def decode_image(data: bytes, name: str, *, max_pixels: int | None = None) -> Image:
+    """Decode an in-memory image file (e.g. an archive member) like :func:`read_image` a path.
+
+    ``name`` is used in error messages and as the image's source.
+
+    Palette images become RGB, or RGBA with their transparency; a PNG tRNS colour key becomes
+    alpha; EXIF orientation is applied; 16-bit PNG stays 16-bit (pypng).
+    """
+    from PIL import ImageOps
+
+    max_pixels = resolve_pixel_limit(max_pixels)
+    if not data:
+        raise ImageReadError(f"{name}: the file is empty")
+    if data.startswith(_PNG_SIGNATURE) and len(data) > 24 and data[24] == 16:
+        return Image(_decode_png16_bytes(data, name, max_pixels), source=name)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
+            im = PILImage.open(io.BytesIO(data), formats=_READ_FORMATS)
+    except PILImage.UnidentifiedImageError:
+        raise ImageReadError(
+            f"{name}: not an image file in a supported format (PNG, JPEG, TIFF, WebP, BMP)"
+        ) from None
+    except (PILImage.DecompressionBombError, OSError, ValueError, SyntaxError) as exc:
+        raise ImageReadError(f"{name}: cannot decode the image ({one_line(exc)})") from None
+    with im:
+        if im.width * im.height > max_pixels:
+            raise ImageReadError(
+                f"{name}: {im.width * im.height} pixels exceeds the limit of {max_pixels}"
+            )
+        try:
+            im.load()
+            orientation = im.getexif().get(_ORIENTATION_TAG)
+        except Exception as exc:  # decoders raise many types; all mean the same to the user
+            raise ImageReadError(
+                f"{name}: cannot decode the image data, the file may be truncated or corrupt"
+                f" ({one_line(exc)})"
+            ) from None
+        if isinstance(orientation, int) and 2 <= orientation <= 8:
+            im = ImageOps.exif_transpose(im)
+        try:
+            image = as_image(im)
+        except UserError as exc:
+            reason = str(exc).split(": ", 1)[-1]
+            raise ImageReadError(f"{name}: {reason}") from None
+    return Image(image.array, icc_profile=image.icc_profile, source=name)
+
+
+def _decode_png16_bytes(data: bytes, name: str, max_pixels: int) -> np.ndarray:
+    import png  # pypng: Pillow reduces 16-bit colour PNG to 8 bits
+
+    try:
+        width, height, rows, info = png.Reader(bytes=data).asDirect()
+        if width * height > max_pixels:
+            pixels = width * height
+            raise ImageReadError(f"{name}: {pixels} pixels exceeds the limit of {max_pixels}")
+        planes = int(info["planes"])
+        array = np.array([np.asarray(r, dtype=np.uint16) for r in rows], dtype=np.uint16)
+        return array.reshape(height, width, planes)
+    except ImageReadError:
+        raise
+    except Exception as exc:  # png.Error, truncated data, bad shapes
+        raise ImageReadError(
+            f"{name}: cannot decode the PNG data, the file may be truncated or corrupt"
+            f" ({one_line(exc)})"
+        ) from None

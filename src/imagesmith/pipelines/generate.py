@@ -174,10 +174,9 @@ class GeneratePipeline:
     def to_arrays(images: torch.Tensor) -> list[np.ndarray]:
         """(N, C, R, R) in [-1, 1] -> N uint8 arrays (R, R) for gray or (R, R, C)."""
         arr = to_uint8(images)
-        return [a[..., 0] if a.shape[-1] == 1 else a for a in arr]
+        return list(arr)
 
     @staticmethod
     def grid(images: torch.Tensor, nrow: int | None = None) -> np.ndarray:
         """One uint8 sheet (H, W) or (H, W, C) of the images."""
-        g = make_grid(images, nrow=nrow)
-        return g[..., 0] if g.shape[-1] == 1 else g
+        return make_grid(images, nrow=nrow)

@@ -196,7 +196,7 @@ class GANTask:
     def snapshot(self, model: nn.Module, device: torch.device, path: Path) -> None:
         grid = make_grid(self.samples(model, device))
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_image(grid[..., 0] if grid.shape[-1] == 1 else grid, path)
+        write_image(grid, path)
 
     def validate(self, model: nn.Module, device: torch.device) -> dict[str, float]:
         """Sample diversity relative to real data (1 = as varied as the data; ~0 = collapse)."""

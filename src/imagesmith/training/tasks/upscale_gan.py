@@ -21,7 +21,6 @@ from imagesmith.errors import UserError
 from imagesmith.losses.adversarial import KINDS, d_loss, g_loss, r1_penalty
 from imagesmith.losses.perceptual import PerceptualLoss
 from imagesmith.models.registry import create_model
-from imagesmith.models.saving import save_pretrained
 from imagesmith.training.config import TrainConfig, expand
 from imagesmith.training.tasks.base import Phase
 from imagesmith.training.tasks.upscale import UpscaleTask
@@ -116,14 +115,6 @@ class UpscaleGANTask(UpscaleTask):
         }
 
     def release(self, model: nn.Module, folder: Path, **meta: Any) -> Path:
-        return save_pretrained(
-            model,
-            folder,
-            self.cfg.model.arch,
-            self.arch_args,
-            task="upscale",
-            scale=self.cfg.scale,
-            kind="gan",
-            feature_loss=self.cfg.srgan.feature,
-            **meta,
+        return super().release(
+            model, folder, kind="gan", feature_loss=self.cfg.srgan.feature, **meta
         )

@@ -113,7 +113,7 @@ class VAETask:
         for name, batch in (("samples", samples), ("recon", pairs)):
             grid = make_grid(batch, nrow=8)
             out = path.with_name(f"{path.stem}-{name}.png")
-            write_image(grid[..., 0] if grid.shape[-1] == 1 else grid, out)
+            write_image(grid, out)
 
     def release(self, model: nn.Module, folder: Path, **meta: Any) -> Path:
         return save_pretrained(
