@@ -121,13 +121,15 @@ def main() -> None:
         gen = GeneratePipeline.from_pretrained(name)
         source, split, val_split = _data(e)
         extractor = load_extractor(e["metrics"]["extractor"])
+        m = e["metrics"]
         report = evaluate_generator(
             gen,
             source,
             extractor,
-            n=args.n,
-            split=val_split,
-            floor_split=split if val_split else None,
+            n=min(args.n, m.get("n", args.n)),
+            split=val_split or split,
+            floor_split=m.get("floor_split") or (split if val_split else "half"),
+            allow_small=bool(m.get("allow_small")),
         )
         nll = "-"
         if gen.kind == "vae":

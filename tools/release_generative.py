@@ -65,6 +65,9 @@ def main() -> None:
     ap.add_argument("--hardware", default=None)
     ap.add_argument("--notes", default="")
     ap.add_argument(
+        "--allow-small", action="store_true", help="FID below 2048 samples (small data)"
+    )
+    ap.add_argument(
         "--nearest-sheet", action="store_true", help="benchmarks show nearest training images"
     )
     args = ap.parse_args()
@@ -101,13 +104,16 @@ def main() -> None:
         ext_name = args.extractor or cfg.fid_extractor
         extractor = load_extractor(expand(ext_name))
         split = cfg.images.val_split
+        # Without a held-out split the reference is a random half and the floor the other half.
+        floor_split = cfg.images.split if split else "half"
         report = evaluate_generator(
             gen,
             expand(cfg.images.source),
             extractor,
             n=args.n,
-            split=split,
-            floor_split=cfg.images.split if split else None,
+            split=split if split else cfg.images.split,
+            floor_split=floor_split,
+            allow_small=args.allow_small,
         )
         print(f"{args.name}: {report.summary()}")
         m = report.to_dict()
@@ -119,6 +125,8 @@ def main() -> None:
             "recall": round(report.recall, 4),
             "extractor": ext_name,
             "n": args.n,
+            "floor_split": floor_split,
+            "allow_small": args.allow_small,
             "floor": {"fid": round(report.floor.fid, 3)} if report.floor else None,
         }
         measured = report.describe()

@@ -53,6 +53,18 @@ def test_report_has_card_and_floor(tiny_generator_dir, split_data, tiny_features
     assert again.fid == report.fid  # same seed, same number
 
 
+def test_half_split_floor_for_data_without_a_test_split(
+    tiny_generator_dir, split_data, tiny_features_dir
+):
+    gen = GeneratePipeline.from_pretrained(tiny_generator_dir)
+    ext = load_extractor(str(tiny_features_dir))
+    report = evaluate_generator(
+        gen, str(split_data), ext, n=20, split=None, floor_split="half", allow_small=True
+    )
+    assert report.card.n_real == 25 and report.floor.card.n_fake == 20
+    assert "other half" in report.floor.card.reference
+
+
 def test_vae_likelihood_bounds(vae_dir, split_data):
     gen = GeneratePipeline.from_pretrained(vae_dir)
     lik = vae_likelihood(gen, str(split_data), images=10, samples=8)

@@ -100,6 +100,8 @@ def test_dcgan_is_the_textbook_shape():
     assert all(m.stride == (2, 2) for m in convs)
     assert isinstance(d.convs[1], torch.nn.LeakyReLU)  # no batch norm on the first layer
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in d.convs)
+    p = d.probability(torch.randn(3, 1, 28, 28))
+    assert p.shape == (3,) and ((p > 0) & (p < 1)).all()
     # DCGAN init: weights ~ N(0, 0.02)
     assert abs(float(convs[1].weight.detach().std()) - 0.02) < 0.003
 

@@ -38,12 +38,15 @@ __all__ = [
 
 
 def _real_images(source: str, gen: GeneratePipeline, split: str | None) -> ImageSet:
+    """The real images at the generator's size, prepared as its training data was."""
     args = gen.model_args
+    options = gen.config.get("data_options") or {}
     return load_image_set(
         source,
         size=int(args["resolution"]),
         channels=int(args["channels"]),
         split=split,
+        **{k: options[k] for k in ("alpha", "background", "fit", "resample") if k in options},
     )
 
 
@@ -72,9 +75,19 @@ def evaluate_generator(
     allow_small: bool = False,
     batch: int = 250,
 ) -> GenerationReport:
-    """FID/KID/PR of ``n`` samples of ``gen`` vs the real ``split`` of ``source``, with floor."""
+    """FID/KID/PR of ``n`` samples of ``gen`` vs the real ``split`` of ``source``, with floor.
+
+    ``floor_split``: the real split compared with the reference for the real-data floor, or
+    ``"half"`` for data without a held-out split (the reference is then a random half and the
+    floor compares it with the other half), or None for no floor.
+    """
     real = _real_images(source, gen, split)
-    ref = _take(real.images, n_real, seed)
+    images = real.images
+    if floor_split == "half":  # no held-out split: the floor compares two random halves
+        perm = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
+        half = len(images) // 2
+        images, other_images = images[perm[:half].sort().values], images[perm[half:].sort().values]
+    ref = _take(images, n_real, seed)
     ref_feats = extract(extractor, _unit(ref), batch_size=batch)
     fakes = []
     for start in range(0, n, batch):  # seeds advance per chunk: sample i is seed-stable
@@ -84,16 +97,19 @@ def evaluate_generator(
     where = f"{real.source} split {split or '-'}: {len(ref)} images"
     floor = None
     if floor_split:
-        other = _real_images(source, gen, floor_split)
-        if len(other.images) < n:
+        if floor_split != "half":
+            other_images = _real_images(source, gen, floor_split).images
+        m = min(n, len(other_images)) if floor_split == "half" else n
+        if len(other_images) < m:
             raise UserError(
-                f"the floor needs {n} images of split {floor_split}, found {len(other.images)}"
+                f"the floor needs {m} images of split {floor_split}, found {len(other_images)}"
             )
-        other_feats = extract(extractor, _unit(_take(other.images, n, seed + 1)), batch)
+        other_feats = extract(extractor, _unit(_take(other_images, m, seed + 1)), batch)
+        what = "the other half" if floor_split == "half" else f"split {floor_split}"
         floor = real_floor(
             ref_feats,
             other_feats,
-            reference=f"{where} vs {n} real images of split {floor_split}",
+            reference=f"{where} vs {m} real images of {what}",
             seed=seed,
             extractor=extractor,
             allow_small=allow_small,

@@ -127,6 +127,10 @@ class DCGANDiscriminator(nn.Module):
         )
         _dcgan_init(self)
 
+    def probability(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """D(x) in (0, 1): the sigmoid output of the textbook DCGAN discriminator (N,)."""
+        return torch.sigmoid(self(x, y))
+
     def feature_maps(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The activations after every LeakyReLU (for feature-matching losses)."""
         maps = []

@@ -114,6 +114,12 @@ def test_gan_trains_resumes_exactly_and_samples(shapes, tmp_path, extra):
         gen.sample(2, label="square")
 
 
+def test_unreadable_files_are_skipped_with_a_count(shapes, tmp_path, capsys):
+    train(_gan_cfg(shapes, 1, "val_every=0"), tmp_path / "s", quiet=True)
+    err = capsys.readouterr().err
+    assert "skipped 1 unusable file(s)" in err and "broken.png" in err
+
+
 def test_n_critic_runs_g_less_often(shapes, tmp_path):
     run = train(
         _gan_cfg(shapes, 4, "gan.n_critic=2", "gan.loss=wgan", "gan.gp_weight=1"),

@@ -31,7 +31,7 @@ from imagesmith.training.config import TrainConfig, expand
 from imagesmith.training.tasks.base import Phase
 from imagesmith.training.tasks.fid_monitor import FIDMonitor
 
-__all__ = ["GANTask", "load_images", "fid_monitor", "pairwise_diversity"]
+__all__ = ["GANTask", "load_images", "data_options", "fid_monitor", "pairwise_diversity"]
 
 
 def load_images(cfg: TrainConfig, split: str | None) -> ImageSet:
@@ -62,6 +62,17 @@ def load_images(cfg: TrainConfig, split: str | None) -> ImageSet:
             file=sys.stderr,
         )
     return data
+
+
+def data_options(cfg: TrainConfig) -> dict[str, Any]:
+    """How the training images were prepared, saved with a model so evaluation matches it."""
+    im = cfg.images
+    return {
+        "alpha": im.alpha,
+        "background": list(im.background),
+        "fit": im.fit,
+        "resample": im.resample,
+    }
 
 
 def fid_monitor(cfg: TrainConfig) -> FIDMonitor | None:
@@ -247,5 +258,6 @@ class GANTask:
             z_dim=self.z_dim,
             class_names=self.data.class_names if self.num_classes else [],
             data=self.data.source,
+            data_options=data_options(self.cfg),
             **meta,
         )

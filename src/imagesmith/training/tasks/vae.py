@@ -24,7 +24,7 @@ from imagesmith.models.registry import create_model
 from imagesmith.models.saving import save_pretrained
 from imagesmith.training.config import TrainConfig
 from imagesmith.training.tasks.base import Phase
-from imagesmith.training.tasks.gan import fid_monitor, load_images
+from imagesmith.training.tasks.gan import data_options, fid_monitor, load_images
 
 __all__ = ["VAETask"]
 
@@ -126,5 +126,6 @@ class VAETask:
             z_dim=model.z_dim,
             beta=self.cfg.vae.beta,
             data=self.data.source,
+            data_options=data_options(self.cfg),
             **meta,
         )
