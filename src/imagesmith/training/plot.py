@@ -28,8 +28,12 @@ def plot_log(log_path: Path, out_path: Path) -> Path | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(series), figsize=(4 * len(series), 3), squeeze=False)
-    for ax, (name, (xs, ys)) in zip(axes[0], sorted(series.items()), strict=True):
+    cols = min(4, len(series))
+    rows = -(-len(series) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
+    for ax in axes.flat[len(series) :]:
+        ax.set_visible(False)
+    for ax, (name, (xs, ys)) in zip(axes.flat, sorted(series.items()), strict=False):
         ax.plot(xs, ys, lw=1, marker="o" if len(xs) < 30 else None, ms=3)
         ax.set_title(name)
         ax.set_xlabel("step")
