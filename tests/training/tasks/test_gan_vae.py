@@ -203,3 +203,15 @@ def test_fid_is_logged_with_training_time(shapes, tmp_path, tiny_features_dir):
     val = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
     val = [r for r in val if "val/fid" in r]
     assert len(val) == 1 and val[0]["val/fid"] > 0 and 0 < val[0]["train_time"] <= val[0]["time"]
+
+
+def test_health_warnings(shapes):
+    from imagesmith.training.tasks.gan import GANTask
+
+    task = GANTask(_gan_cfg(shapes, 1))
+    winning = {"d/D(real)": 0.999, "d/D(fake)": 0.001}
+    assert task.health(winning) == [] and task.health(winning) == []
+    assert "winning outright" in task.health(winning)[0]  # the third window in a row
+    assert task.health({"d/D(real)": 0.7, "d/D(fake)": 0.3}) == []
+    assert "collapsing" in task.health({"val/diversity": 0.1})[0]
+    assert task.health({"val/diversity": 0.8}) == []

@@ -229,14 +229,20 @@ class GANTask:
     def health(self, record: dict[str, float]) -> list[str]:
         """Warnings that stop a user from wasting hours: D winning outright, collapse."""
         out = []
-        real, fake = record.get("d/D(real)"), record.get("d/D(fake)")
-        if real is not None and fake is not None:
-            self._d_wins = self._d_wins + 1 if (real > 0.99 and fake < 0.01) else 0
+        winning = None
+        if "d/D(real)" in record and "d/D(fake)" in record:  # BCE: D's probabilities
+            real, fake = record["d/D(real)"], record["d/D(fake)"]
+            winning = real > 0.99 and fake < 0.01
+        elif "d/real" in record and "d/fake" in record and self.cfg.gan.loss == "hinge":
+            real, fake = record["d/real"], record["d/fake"]  # logits beyond the hinge margins
+            winning = real > 2.0 and fake < -2.0
+        if winning is not None:
+            self._d_wins = self._d_wins + 1 if winning else 0
             if self._d_wins == 3:  # three logged windows in a row
                 out.append(
-                    f"the discriminator is winning outright (D(real) {real:.3f}, D(fake) "
-                    f"{fake:.3f}): G gets almost no gradient; try gan.loss=ns or hinge, "
-                    "gan.r1_gamma, gan.diffaug or a lower gan.d_lr"
+                    f"the discriminator is winning outright (real {real:.3f}, fake {fake:.3f}): "
+                    "G gets almost no useful gradient; try gan.loss=hinge, gan.r1_gamma, "
+                    "gan.diffaug or a lower gan.d_lr"
                 )
         div = record.get("val/diversity")
         if div is not None and div < 0.25:
