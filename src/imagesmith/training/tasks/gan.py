@@ -55,6 +55,7 @@ def load_images(cfg: TrainConfig, split: str | None) -> ImageSet:
                 f"{len(data.class_names)} classes"
             )
         data.class_names = list(im.class_names)
+    print(f"data ({split or 'all'}): {data.summary()}", file=sys.stderr)
     if data.skipped:
         print(
             f"{data.source}: skipped {data.skipped} unusable file(s), e.g. "
