@@ -133,7 +133,11 @@ def train(
     )
     loader = DataLoader(dataset, batch_sampler=sampler, num_workers=cfg.data.workers)
     batches = iter(loader)
-    if resume:  # after iter(loader), which draws a base seed from the global RNG
+    if info.world_size > 1:
+        # Ranks must not draw the same z / augmentations: one stream per (seed, step, rank).
+        # (Single-process resume restores the exact RNG state instead; see below.)
+        torch.manual_seed(cfg.seed + 1_000_003 * info.rank + 7919 * step)
+    elif resume:  # after iter(loader), which draws a base seed from the global RNG
         set_rng_state(state["rng"])
     log_path = run_dir / "log.jsonl"
     if resume and main and log_path.is_file():  # drop records written after the checkpoint
