@@ -54,7 +54,7 @@ def _curve(run: Path) -> list[list[float]]:
     ]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("run", type=Path)
     ap.add_argument("name")
@@ -64,13 +64,14 @@ def main() -> None:
     ap.add_argument("--extractor", default=None, help="default: the run's fid_extractor")
     ap.add_argument("--hardware", default=None)
     ap.add_argument("--notes", default="")
+    ap.add_argument("--zoo", type=Path, default=ZOO_DIR, help="zoo folder (default: the package's)")
     ap.add_argument(
         "--allow-small", action="store_true", help="FID below 2048 samples (small data)"
     )
     ap.add_argument(
         "--nearest-sheet", action="store_true", help="benchmarks show nearest training images"
     )
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
 
     torch.set_num_threads(1)
     src = args.run / "model"
@@ -141,7 +142,7 @@ def main() -> None:
     else:
         raise SystemExit(f"{args.run}: task {task!r} is not a generative or features model")
 
-    dest = ZOO_DIR / args.name
+    dest = args.zoo / args.name
     dest.mkdir(parents=True, exist_ok=True)
     for f in ("config.json", "model.safetensors"):
         shutil.copyfile(src / f, dest / f)
@@ -169,7 +170,7 @@ arguments {arch_args}, {params:,} parameters.
     (dest / "card.md").write_text(card)
     entry["sha256"] = sha256_file(dest / "model.safetensors")
     entry["default"] = bool(args.default)
-    index_path = ZOO_DIR / "index.json"
+    index_path = args.zoo / "index.json"
     index = json.loads(index_path.read_text()) if index_path.is_file() else {}
     if args.default:
         for e in index.values():

@@ -41,7 +41,7 @@ def _cpu_name() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("run", type=Path)
     ap.add_argument("name")
@@ -50,8 +50,9 @@ def main() -> None:
     ap.add_argument("--command", required=True, help="the exact command(s) that trained it")
     ap.add_argument("--hardware", default=None)
     ap.add_argument("--notes", default="")
+    ap.add_argument("--zoo", type=Path, default=ZOO_DIR, help="zoo folder (default: the package's)")
     ap.add_argument("--init", default=None, help="describe the starting weights (card 'init' row)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
 
     torch.set_num_threads(1)  # a training run may be using the other core
     src = args.run / "model"
@@ -68,7 +69,7 @@ def main() -> None:
         }
         print(f"{args.name} {ds} x{scale}: {metrics[ds]}")
     params = sum(p.numel() for p in pipe.model.parameters())
-    dest = ZOO_DIR / args.name
+    dest = args.zoo / args.name
     dest.mkdir(parents=True, exist_ok=True)
     for f in ("config.json", "model.safetensors"):
         shutil.copyfile(src / f, dest / f)
@@ -101,7 +102,7 @@ Reproduce: `imagesmith eval upscale --data $IMAGESMITH_DATA/sr/Set5/HR --scale {
 {args.notes}
 """
     (dest / "card.md").write_text(card)
-    index_path = ZOO_DIR / "index.json"
+    index_path = args.zoo / "index.json"
     index = json.loads(index_path.read_text()) if index_path.is_file() else {}
     if args.default:
         for e in index.values():
