@@ -53,7 +53,7 @@ def test_penalties_on_a_linear_critic(norm):
     gp = float(gradient_penalty(d, real, fake).detach())
     assert gp == pytest.approx((norm - 1) ** 2, abs=1e-5)
     x = real.clone().requires_grad_(True)
-    assert float(r1_penalty(d(x), x)) == pytest.approx(norm**2, rel=1e-5)
+    assert float(r1_penalty(d(x), x).detach()) == pytest.approx(norm**2, rel=1e-5)
     gradient_penalty(d, real, fake).backward()  # differentiable w.r.t. D's weights
     assert d.w.grad is not None
 
