@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -69,3 +70,19 @@ def tiny_features_dir(tmp_path):
     return save_pretrained(
         model, tmp_path / "feat", "feature-cnn", args, task="features", input_range=[-1, 1]
     )
+
+
+@pytest.fixture
+def split_gray_folder(tmp_path):
+    """train/ and test/ splits, classes dark/ and light/, 25 noisy 28x28 gray PNGs each."""
+    from PIL import Image as PILImage
+
+    rng = np.random.default_rng(0)
+    for split in ("train", "test"):
+        for cls, base in (("dark", 60), ("light", 190)):
+            d = tmp_path / "data" / split / cls
+            d.mkdir(parents=True)
+            for i in range(25):
+                arr = np.clip(base + rng.normal(0, 25, (28, 28)), 0, 255).astype(np.uint8)
+                PILImage.fromarray(arr).save(d / f"{i}.png")
+    return tmp_path / "data"

@@ -2,10 +2,8 @@
 
 import json
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from imagesmith.cli import main
 from imagesmith.errors import UserError
@@ -16,20 +14,6 @@ from imagesmith.pipelines.generate import GeneratePipeline
 
 
 @pytest.fixture
-def split_data(tmp_path):
-    rng = np.random.default_rng(0)
-    for split in ("train", "test"):
-        for cls in ("a", "b"):
-            d = tmp_path / "data" / split / cls
-            d.mkdir(parents=True)
-            for i in range(25):
-                base = 60 if cls == "a" else 190
-                arr = np.clip(base + rng.normal(0, 25, (28, 28)), 0, 255).astype(np.uint8)
-                Image.fromarray(arr).save(d / f"{i}.png")
-    return tmp_path / "data"
-
-
-@pytest.fixture
 def vae_dir(tmp_path):
     torch.manual_seed(0)
     args = {"resolution": 28, "channels": 1, "latent": 3, "width": 4}
@@ -37,43 +21,43 @@ def vae_dir(tmp_path):
     return save_pretrained(model, tmp_path / "vae", "conv-vae", args, task="generate", kind="vae")
 
 
-def test_report_has_card_and_floor(tiny_generator_dir, split_data, tiny_features_dir):
+def test_report_has_card_and_floor(tiny_generator_dir, split_gray_folder, tiny_features_dir):
     gen = GeneratePipeline.from_pretrained(tiny_generator_dir)
     ext = load_extractor(str(tiny_features_dir))
     with pytest.raises(UserError, match="at least 2048"):
-        evaluate_generator(gen, str(split_data), ext, n=40)
-    report = evaluate_generator(gen, str(split_data), ext, n=40, allow_small=True)
+        evaluate_generator(gen, str(split_gray_folder), ext, n=40)
+    report = evaluate_generator(gen, str(split_gray_folder), ext, n=40, allow_small=True)
     assert report.card.n_real == 50 and report.card.n_fake == 40 and report.card.allow_small
     assert report.card.weights_sha256 and "28x28" in report.card.resize
     assert report.floor is not None
     # real train images are far closer to real test images than an untrained generator
     assert report.floor.fid < report.fid
     assert 0 <= report.precision <= 1 and 0 <= report.recall <= 1
-    again = evaluate_generator(gen, str(split_data), ext, n=40, allow_small=True)
+    again = evaluate_generator(gen, str(split_gray_folder), ext, n=40, allow_small=True)
     assert again.fid == report.fid  # same seed, same number
 
 
 def test_half_split_floor_for_data_without_a_test_split(
-    tiny_generator_dir, split_data, tiny_features_dir
+    tiny_generator_dir, split_gray_folder, tiny_features_dir
 ):
     gen = GeneratePipeline.from_pretrained(tiny_generator_dir)
     ext = load_extractor(str(tiny_features_dir))
     report = evaluate_generator(
-        gen, str(split_data), ext, n=20, split=None, floor_split="half", allow_small=True
+        gen, str(split_gray_folder), ext, n=20, split=None, floor_split="half", allow_small=True
     )
     assert report.card.n_real == 25 and report.floor.card.n_fake == 20
     assert "other half" in report.floor.card.reference
 
 
-def test_vae_likelihood_bounds(vae_dir, split_data):
+def test_vae_likelihood_bounds(vae_dir, split_gray_folder):
     gen = GeneratePipeline.from_pretrained(vae_dir)
-    lik = vae_likelihood(gen, str(split_data), images=10, samples=8)
+    lik = vae_likelihood(gen, str(split_gray_folder), images=10, samples=8)
     assert lik.nll_bpd <= lik.elbo_bpd + 0.01 and 0 < lik.nll_bpd < 20
 
 
-def test_cli_eval_generate(vae_dir, split_data, tiny_features_dir, tmp_path, capsys):
+def test_cli_eval_generate(vae_dir, split_gray_folder, tiny_features_dir, tmp_path, capsys):
     out = tmp_path / "r.json"
-    argv = ["eval", "generate", "--model", vae_dir, "--data", split_data, "-n", 30]
+    argv = ["eval", "generate", "--model", vae_dir, "--data", split_gray_folder, "-n", 30]
     argv += [
         "--extractor",
         tiny_features_dir,
@@ -92,8 +76,8 @@ def test_cli_eval_generate(vae_dir, split_data, tiny_features_dir, tmp_path, cap
     assert data["likelihood"]["samples"] == 4
 
 
-def test_cli_refuses_small_fid(vae_dir, split_data, tiny_features_dir, capsys):
-    argv = ["eval", "generate", "--model", vae_dir, "--data", split_data, "-n", 30]
+def test_cli_refuses_small_fid(vae_dir, split_gray_folder, tiny_features_dir, capsys):
+    argv = ["eval", "generate", "--model", vae_dir, "--data", split_gray_folder, "-n", 30]
     code = main([str(a) for a in [*argv, "--extractor", tiny_features_dir]])
     err = capsys.readouterr().err
     assert code == 2 and "2048" in err and len(err.strip().splitlines()) == 1

@@ -5,9 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from imagesmith.training.config import load_config
 from imagesmith.training.loop import train
@@ -26,20 +24,6 @@ def release():
     return module.main
 
 
-@pytest.fixture
-def data(tmp_path):
-    rng = np.random.default_rng(0)
-    for split in ("train", "test"):
-        for cls in ("dark", "light"):
-            d = tmp_path / "data" / split / cls
-            d.mkdir(parents=True)
-            for i in range(20):
-                base = 60 if cls == "dark" else 190
-                arr = np.clip(base + rng.normal(0, 30, (28, 28)), 0, 255).astype(np.uint8)
-                Image.fromarray(arr).save(d / f"{i}.png")
-    return tmp_path / "data"
-
-
 def _run(data, run, *sets):
     common = [
         f"images.source={data}",
@@ -53,7 +37,8 @@ def _run(data, run, *sets):
     return train(load_config(None, common + list(sets)), run, quiet=True)
 
 
-def test_release_features_gan_and_vae(data, tmp_path, release):
+def test_release_features_gan_and_vae(split_gray_folder, tmp_path, release):
+    data = split_gray_folder
     zoo = tmp_path / "zoo"
     feat = _run(
         data,
