@@ -30,19 +30,14 @@ from imagesmith.models.registry import model_info
 from imagesmith.models.saving import load_pretrained, read_config
 from imagesmith.pipelines.generate import GeneratePipeline
 from imagesmith.training.config import TrainConfig, apply_overrides, expand
+from imagesmith.training.tasks.classify import top1_accuracy
 from imagesmith.training.tasks.gan import load_images
 from imagesmith.zoo import ZOO_DIR, sha256_file
 
 
 def _accuracy(folder: Path, cfg: TrainConfig) -> float:
-    model = load_pretrained(folder)
     data = load_images(cfg, cfg.images.val_split)
-    correct = 0
-    with torch.no_grad():
-        for i in range(0, len(data.images), 500):
-            x = data.images[i : i + 500].float() / 127.5 - 1.0
-            correct += int((model(x).argmax(1) == data.labels[i : i + 500]).sum())
-    return correct / len(data.images)
+    return top1_accuracy(load_pretrained(folder), data.images, data.labels)
 
 
 def _curve(run: Path) -> list[list[float]]:

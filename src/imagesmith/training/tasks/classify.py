@@ -16,14 +16,30 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from imagesmith.data.image_set_dataset import ImageSetDataset
+from imagesmith.data.image_sets import ImageSet
 from imagesmith.errors import UserError
 from imagesmith.models.registry import create_model
 from imagesmith.models.saving import save_pretrained
 from imagesmith.training.config import TrainConfig
 from imagesmith.training.tasks.base import Phase
-from imagesmith.training.tasks.gan import load_images
+from imagesmith.training.tasks.gan import held_out, load_images
 
-__all__ = ["ClassifyTask"]
+__all__ = ["ClassifyTask", "top1_accuracy"]
+
+
+@torch.no_grad()
+def top1_accuracy(
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, device: torch.device | str = "cpu"
+) -> float:
+    """Fraction of uint8 images (N, C, H, W) whose argmax logit is the label, in eval mode."""
+    was = model.training
+    model.eval()
+    correct = 0
+    for i in range(0, len(images), 500):
+        x = images[i : i + 500].to(device).float() / 127.5 - 1.0
+        correct += int((model(x).argmax(1).cpu() == labels[i : i + 500]).sum())
+    model.train(was)
+    return correct / len(images)
 
 
 class ClassifyTask:
@@ -40,7 +56,7 @@ class ClassifyTask:
         }
         self.model = create_model(cfg.model.arch, **self.args)
         self.phases = [Phase("cls", self.model, self._loss)]
-        self._val: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._val: ImageSet | None = None
 
     def train_dataset(self) -> Dataset:
         return ImageSetDataset(self.data, seed=self.cfg.seed, hflip=self.cfg.images.hflip)
@@ -55,22 +71,11 @@ class ClassifyTask:
         acc = (logits.argmax(1) == y).float().mean()
         return loss, {"loss": float(loss.detach()), "acc": float(acc)}
 
-    @torch.no_grad()
     def validate(self, model: nn.Module, device: torch.device) -> dict[str, float]:
         """Top-1 accuracy on the held-out split (or the training set when there is none)."""
         if self._val is None:
-            split = self.cfg.images.val_split
-            data = load_images(self.cfg, split) if split else self.data
-            self._val = (data.images, data.labels)
-        images, labels = self._val
-        was = model.training
-        model.eval()
-        correct = 0
-        for i in range(0, len(images), 500):
-            x = images[i : i + 500].to(device).float() / 127.5 - 1.0
-            correct += int((model(x).argmax(1).cpu() == labels[i : i + 500]).sum())
-        model.train(was)
-        return {"acc": correct / len(images)}
+            self._val = held_out(self.cfg, self.data)
+        return {"acc": top1_accuracy(model, self._val.images, self._val.labels, device)}
 
     def release(self, model: nn.Module, folder: Path, **meta: Any) -> Path:
         return save_pretrained(

@@ -31,7 +31,14 @@ from imagesmith.training.config import TrainConfig, expand
 from imagesmith.training.tasks.base import Phase
 from imagesmith.training.tasks.fid_monitor import FIDMonitor
 
-__all__ = ["GANTask", "load_images", "data_options", "fid_monitor", "pairwise_diversity"]
+__all__ = [
+    "GANTask",
+    "load_images",
+    "held_out",
+    "data_options",
+    "fid_monitor",
+    "pairwise_diversity",
+]
 
 
 def load_images(cfg: TrainConfig, split: str | None) -> ImageSet:
@@ -76,11 +83,15 @@ def data_options(cfg: TrainConfig) -> dict[str, Any]:
     }
 
 
-def fid_monitor(cfg: TrainConfig) -> FIDMonitor | None:
-    """FID at every validation when ``fid_extractor`` is set (held-out split as reference)."""
+def held_out(cfg: TrainConfig, train: ImageSet) -> ImageSet:
+    """The validation images: the configured ``images.val_split``, else the training set itself."""
+    return load_images(cfg, cfg.images.val_split) if cfg.images.val_split else train
+
+
+def fid_monitor(cfg: TrainConfig, real: ImageSet) -> FIDMonitor | None:
+    """FID against ``real`` at every validation when ``fid_extractor`` is set."""
     if not cfg.fid_extractor:
         return None
-    real = load_images(cfg, cfg.images.val_split)
     return FIDMonitor(expand(cfg.fid_extractor), real, cfg.fid_samples, seed=cfg.gan.sample_seed)
 
 
@@ -122,7 +133,7 @@ class GANTask:
             Phase("d", self.D, self._d_loss, lr=g.d_lr or None),
             Phase("g", self.G, self._g_loss, every=g.n_critic, lr=g.g_lr or None),
         ]
-        self.fid = fid_monitor(cfg)
+        self.fid = fid_monitor(cfg, held_out(cfg, self.data)) if cfg.fid_extractor else None
         self._fixed: tuple[torch.Tensor, torch.Tensor | None] | None = None
         self._real_diversity: float | None = None
         self._d_wins = 0

@@ -24,7 +24,7 @@ from imagesmith.models.registry import create_model
 from imagesmith.models.saving import save_pretrained
 from imagesmith.training.config import TrainConfig
 from imagesmith.training.tasks.base import Phase
-from imagesmith.training.tasks.gan import data_options, fid_monitor, load_images
+from imagesmith.training.tasks.gan import data_options, fid_monitor, held_out, load_images
 
 __all__ = ["VAETask"]
 
@@ -47,8 +47,8 @@ class VAETask:
         self.phases = [Phase("vae", self.model, self._loss)]
         self.dims = self.args["channels"] * cfg.images.resolution**2
         self.step = 0  # set by the loop before every step (restored on resume): KL warm-up
-        self._val: torch.Tensor | None = None
-        self.fid = fid_monitor(cfg)
+        self.val_data = held_out(cfg, self.data)  # for the ELBO, reconstructions and FID
+        self.fid = fid_monitor(cfg, self.val_data)
 
     def train_dataset(self) -> Dataset:
         return ImageSetDataset(self.data, seed=self.cfg.seed, hflip=self.cfg.images.hflip)
@@ -88,14 +88,11 @@ class VAETask:
         return out
 
     def _val_images(self) -> torch.Tensor:
-        if self._val is None:
-            split = self.cfg.images.val_split
-            data = load_images(self.cfg, split) if split else self.data
-            imgs = data.images
-            if self.cfg.vae.val_images:
-                imgs = imgs[: self.cfg.vae.val_images]
-            self._val = imgs.float() / 127.5 - 1.0
-        return self._val
+        """Held-out images (the first ``vae.val_images``) in [-1, 1]."""
+        imgs = self.val_data.images
+        if self.cfg.vae.val_images:
+            imgs = imgs[: self.cfg.vae.val_images]
+        return imgs.float() / 127.5 - 1.0
 
     @torch.no_grad()
     def snapshot(self, model: nn.Module, device: torch.device, path: Path) -> None:
