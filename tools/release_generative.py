@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -23,7 +22,7 @@ import torch
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from release_model import _cpu_name, _wall_time  # noqa: E402
+from release_model import _cpu_name, _wall_time, publish  # noqa: E402
 
 from imagesmith.evaluation.generate import evaluate_generator, load_extractor, vae_likelihood
 from imagesmith.models.registry import model_info
@@ -32,7 +31,7 @@ from imagesmith.pipelines.generate import GeneratePipeline
 from imagesmith.training.config import TrainConfig, apply_overrides, expand
 from imagesmith.training.tasks.classify import top1_accuracy
 from imagesmith.training.tasks.gan import load_images
-from imagesmith.zoo import ZOO_DIR, sha256_file
+from imagesmith.zoo import ZOO_DIR
 
 
 def _accuracy(folder: Path, cfg: TrainConfig) -> float:
@@ -137,10 +136,6 @@ def main(argv: list[str] | None = None) -> None:
     else:
         raise SystemExit(f"{args.run}: task {task!r} is not a generative or features model")
 
-    dest = args.zoo / args.name
-    dest.mkdir(parents=True, exist_ok=True)
-    for f in ("config.json", "model.safetensors"):
-        shutil.copyfile(src / f, dest / f)
     wall = _wall_time(args.run)
     hardware = args.hardware or f"{_cpu_name()}, {cfg.threads or torch.get_num_threads()} threads"
     card = f"""# {args.name}
@@ -162,18 +157,15 @@ arguments {arch_args}, {params:,} parameters.
 {measured}
 {args.notes}
 """
-    (dest / "card.md").write_text(card)
-    entry["sha256"] = sha256_file(dest / "model.safetensors")
-    entry["default"] = bool(args.default)
-    index_path = args.zoo / "index.json"
-    index = json.loads(index_path.read_text()) if index_path.is_file() else {}
-    if args.default:
-        for e in index.values():
-            if e.get("task") == task and e.get("channels") == entry["channels"]:
-                e["default"] = False
-    index[args.name] = entry
-    index_path.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
-    print(f"released {dest}")
+    publish(
+        args.zoo,
+        args.name,
+        src,
+        card,
+        entry,
+        args.default,
+        lambda e: e.get("task") == task and e.get("channels") == entry["channels"],
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import json
 import platform
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -39,6 +40,35 @@ def _cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown CPU"
+
+
+def publish(
+    zoo: Path,
+    name: str,
+    src: Path,
+    card: str,
+    entry: dict,
+    default: bool,
+    same_slot: Callable[[dict], bool],
+) -> Path:
+    """Copy ``src``'s config and weights to ``zoo/name`` with ``card``, and record ``entry``
+    (plus the weights' sha256 and the default flag) in the index. A new default takes the flag
+    from every entry for which ``same_slot(entry)`` holds (same task and scale, say)."""
+    dest = zoo / name
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in ("config.json", "model.safetensors"):
+        shutil.copyfile(src / f, dest / f)
+    (dest / "card.md").write_text(card)
+    index_path = zoo / "index.json"
+    index = json.loads(index_path.read_text()) if index_path.is_file() else {}
+    if default:
+        for e in index.values():
+            if same_slot(e):
+                e["default"] = False
+    index[name] = {**entry, "sha256": sha256_file(dest / "model.safetensors"), "default": default}
+    index_path.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
+    print(f"released {dest}")
+    return dest
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -69,10 +99,6 @@ def main(argv: list[str] | None = None) -> None:
         }
         print(f"{args.name} {ds} x{scale}: {metrics[ds]}")
     params = sum(p.numel() for p in pipe.model.parameters())
-    dest = args.zoo / args.name
-    dest.mkdir(parents=True, exist_ok=True)
-    for f in ("config.json", "model.safetensors"):
-        shutil.copyfile(src / f, dest / f)
     wall = _wall_time(args.run)
     hardware = args.hardware or f"{_cpu_name()}, {torch.get_num_threads()} threads budget"
     steps = config.get("trained_steps")
@@ -101,24 +127,22 @@ arguments {config["arch_args"]}, {params:,} parameters. Input RGB in [0, 1]; out
 Reproduce: `imagesmith eval upscale --data $IMAGESMITH_DATA/sr/Set5/HR --scale {scale} --model {args.name}`
 {args.notes}
 """
-    (dest / "card.md").write_text(card)
-    index_path = args.zoo / "index.json"
-    index = json.loads(index_path.read_text()) if index_path.is_file() else {}
-    if args.default:
-        for e in index.values():
-            if e.get("task") == "upscale" and e.get("scale") == scale:
-                e["default"] = False
-    index[args.name] = {
+    entry = {
         "task": "upscale",
         "scale": scale,
         "arch": config["arch"],
         "params": params,
         "metrics": metrics,
-        "sha256": sha256_file(dest / "model.safetensors"),
-        "default": bool(args.default),
     }
-    index_path.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
-    print(f"released {dest}")
+    publish(
+        args.zoo,
+        args.name,
+        src,
+        card,
+        entry,
+        args.default,
+        lambda e: e.get("task") == "upscale" and e.get("scale") == scale,
+    )
 
 
 if __name__ == "__main__":
