@@ -21,9 +21,10 @@ from pathlib import Path
 import torch
 
 from imagesmith.data.image_sets import load_image_set
-from imagesmith.evaluation.generate import evaluate_generator, load_extractor, vae_likelihood
+from imagesmith.evaluation.generate import evaluate_generator, vae_likelihood
 from imagesmith.functional.grid import make_grid
 from imagesmith.io.image import write_image
+from imagesmith.metrics.extractors import load_extractor
 from imagesmith.metrics.features import extract
 from imagesmith.pipelines.generate import GeneratePipeline
 from imagesmith.training.config import expand

@@ -24,7 +24,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from release_model import _cpu_name, _wall_time, publish  # noqa: E402
 
-from imagesmith.evaluation.generate import evaluate_generator, load_extractor, vae_likelihood
+from imagesmith.evaluation.generate import evaluate_generator, vae_likelihood
+from imagesmith.metrics.extractors import load_extractor
 from imagesmith.models.registry import model_info
 from imagesmith.models.saving import load_pretrained, read_config
 from imagesmith.pipelines.generate import GeneratePipeline

@@ -251,13 +251,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def _eval_generate(args: argparse.Namespace) -> int:
     import json
 
-    from imagesmith.evaluation.generate import (
-        default_extractor,
-        evaluate_generator,
-        load_extractor,
-        vae_likelihood,
-    )
+    from imagesmith.evaluation.generate import evaluate_generator, vae_likelihood
     from imagesmith.io.atomic import atomic_write
+    from imagesmith.metrics.extractors import default_extractor, load_extractor
     from imagesmith.pipelines import load_pipeline
 
     if args.n < 1:

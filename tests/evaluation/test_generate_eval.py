@@ -7,7 +7,8 @@ import torch
 
 from imagesmith.cli import main
 from imagesmith.errors import UserError
-from imagesmith.evaluation.generate import evaluate_generator, load_extractor, vae_likelihood
+from imagesmith.evaluation.generate import evaluate_generator, vae_likelihood
+from imagesmith.metrics.extractors import load_extractor
 from imagesmith.models.registry import create_model
 from imagesmith.models.saving import save_pretrained
 from imagesmith.pipelines.generate import GeneratePipeline

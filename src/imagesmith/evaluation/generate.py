@@ -1,6 +1,6 @@
 """Score a generator against real images: FID, KID, precision/recall with their card and floor.
 
-    report = evaluate_generator(gen, source, extractor=load_extractor("features-fashion"))
+    report = evaluate_generator(gen, source, load_extractor("features-fashion"))
 
 Protocol (the card records every choice): real reference = ``n_real`` images of the held-out
 split (default: the whole test split), generated = ``n`` samples from seeds ``seed``..., both
@@ -18,7 +18,6 @@ import torch
 from imagesmith.data.image_sets import ImageSet, load_image_set
 from imagesmith.errors import UserError
 from imagesmith.losses.kl import elbo_terms, importance_sampled_nll
-from imagesmith.metrics.extractors import default_extractor, load_extractor
 from imagesmith.metrics.features import (
     FeatureExtractor,
     GenerationReport,
@@ -29,8 +28,6 @@ from imagesmith.metrics.features import (
 from imagesmith.pipelines.generate import GeneratePipeline
 
 __all__ = [
-    "load_extractor",
-    "default_extractor",
     "evaluate_generator",
     "vae_likelihood",
     "VAELikelihood",
