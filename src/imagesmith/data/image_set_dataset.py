@@ -12,7 +12,7 @@ import torch
 from torch.utils.data import Dataset
 
 from imagesmith.data.image_sets import ImageSet
-from imagesmith.data.sr_patches import _mix
+from imagesmith.data.sr_patches import item_seed
 from imagesmith.errors import UserError
 
 __all__ = ["ImageSetDataset", "NO_LABEL"]
@@ -70,7 +70,7 @@ class ImageSetDataset(Dataset):
         index, epoch = (key, 0) if isinstance(key, int) else key
         img = self.images[index]
         if self.crop is not None or self.hflip:
-            g = torch.Generator().manual_seed(_mix(self.seed, epoch, index))
+            g = torch.Generator().manual_seed(item_seed(self.seed, epoch, index))
             if self.crop is not None:
                 p = self.crop
                 h, w = img.shape[-2:]

@@ -19,7 +19,13 @@ from imagesmith.errors import UserError
 from imagesmith.functional.degrade import bicubic_down
 from imagesmith.io.image import list_images, read_image
 
-__all__ = ["SRPatchDataset", "ResumableBatchSampler", "load_folder"]
+__all__ = [
+    "SRPatchDataset",
+    "ResumableBatchSampler",
+    "load_folder",
+    "random_patch",
+    "item_seed",
+]
 
 
 def load_folder(folder: str | Path, min_side: int = 0) -> list[torch.Tensor]:
@@ -74,24 +80,36 @@ class SRPatchDataset(Dataset):
 
     def __getitem__(self, key: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
         index, epoch = key
-        g = torch.Generator().manual_seed(_mix(self.seed, epoch, index))
-        img = self.images[int(torch.randint(len(self.images), (1,), generator=g))]
-        p = self.lr_patch * self.scale
-        h, w = img.shape[-2:]
-        top = int(torch.randint(h - p + 1, (1,), generator=g))
-        left = int(torch.randint(w - p + 1, (1,), generator=g))
-        hr = img[:, top : top + p, left : left + p].float() / 255.0
-        if self.augment:
-            k = int(torch.randint(4, (1,), generator=g))
-            flip = bool(torch.randint(2, (1,), generator=g))
-            hr = torch.rot90(hr, k, dims=(-2, -1))
-            if flip:
-                hr = hr.flip(-1)
+        g = torch.Generator().manual_seed(item_seed(self.seed, epoch, index))
+        hr = random_patch(self.images, self.lr_patch * self.scale, g, self.augment)
         lr = bicubic_down(hr, self.scale).float()
         return lr.contiguous(), hr.contiguous()
 
 
-def _mix(seed: int, epoch: int, index: int) -> int:
+def random_patch(
+    images: Sequence[torch.Tensor], side: int, g: torch.Generator, augment: bool
+) -> torch.Tensor:
+    """A random ``side`` x ``side`` crop of a random uint8 image as float in [0, 1].
+
+    With ``augment`` one of the 8 dihedral transforms (rotation by k*90 degrees, optional
+    horizontal flip) is applied. All randomness comes from ``g``. Shape: (C, side, side).
+    """
+    img = images[int(torch.randint(len(images), (1,), generator=g))]
+    h, w = img.shape[-2:]
+    top = int(torch.randint(h - side + 1, (1,), generator=g))
+    left = int(torch.randint(w - side + 1, (1,), generator=g))
+    patch = img[:, top : top + side, left : left + side].float() / 255.0
+    if augment:
+        k = int(torch.randint(4, (1,), generator=g))
+        flip = bool(torch.randint(2, (1,), generator=g))
+        patch = torch.rot90(patch, k, dims=(-2, -1))
+        if flip:
+            patch = patch.flip(-1)
+    return patch.contiguous()
+
+
+def item_seed(seed: int, epoch: int, index: int) -> int:
+    """The seed of sample ``index`` in ``epoch``: a fixed integer mix of the three."""
     # A fixed integer mix (Python's hash() is not promised stable across versions).
     return (seed * 0x9E3779B1 + epoch * 0x85EBCA77 + index * 0xC2B2AE3D) % (2**63 - 1)
 

@@ -14,7 +14,14 @@ import torch.nn.functional as F
 
 from imagesmith.functional.resize import imresize
 
-__all__ = ["bicubic_down", "gaussian_blur", "add_gaussian_noise", "jpeg_compress"]
+__all__ = [
+    "bicubic_down",
+    "gaussian_blur",
+    "add_gaussian_noise",
+    "add_poisson_gaussian_noise",
+    "poisson_gaussian_sigma",
+    "jpeg_compress",
+]
 
 
 def bicubic_down(hr: torch.Tensor, scale: int) -> torch.Tensor:
@@ -51,6 +58,29 @@ def add_gaussian_noise(
     noise = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device) * sigma
     y = x + noise
     return y.clamp(0, 1) if clip else y
+
+
+def poisson_gaussian_sigma(x: torch.Tensor, gain: float, read_sigma: float) -> torch.Tensor:
+    """Per-pixel noise standard deviation sqrt(gain * x + read_sigma^2) of a sensor model.
+
+    ``gain`` is the signal-dependent (shot noise) part: a pixel of value x in [0, 1] collects
+    x / gain photons. ``read_sigma`` is the signal-independent part, on the [0, 1] scale.
+    """
+    return (gain * x.clamp(0, 1) + read_sigma**2).sqrt()
+
+
+def add_poisson_gaussian_noise(
+    x: torch.Tensor, gain: float, read_sigma: float, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Real sensor noise: Poisson photon counts scaled by ``gain`` plus Gaussian read noise.
+
+    Shape: any; values in [0, 1]. ``gain`` 0 gives Gaussian noise only. Not clipped.
+    """
+    signal = x.clamp(0, 1)
+    if gain > 0:
+        signal = torch.poisson(signal / gain, generator=generator) * gain
+    read = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device) * read_sigma
+    return signal + read
 
 
 def jpeg_compress(x: torch.Tensor, quality: int) -> torch.Tensor:

@@ -18,7 +18,7 @@ from torch import nn
 
 from imagesmith.models.registry import register_model
 
-__all__ = ["PixelShuffleSR", "ResidualSR"]
+__all__ = ["PixelShuffleSR", "ResidualSR", "ResBlock"]
 
 
 class _AnchorUpsampler(nn.Module):
@@ -58,7 +58,9 @@ class PixelShuffleSR(nn.Module):
         return self.up(self.body(x), x)
 
 
-class _ResBlock(nn.Module):
+class ResBlock(nn.Module):
+    """x + res_scale * conv(relu(conv(x))), 3x3 convs, no batch norm (EDSR)."""
+
     def __init__(self, features: int, res_scale: float) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(features, features, 3, padding=1)
@@ -86,7 +88,7 @@ class ResidualSR(nn.Module):
             raise ValueError(f"scale must be 2, 3 or 4, got {scale}")
         self.scale, self.channels = scale, channels
         self.head = nn.Conv2d(channels, features, 3, padding=1)
-        self.blocks = nn.Sequential(*[_ResBlock(features, res_scale) for _ in range(blocks)])
+        self.blocks = nn.Sequential(*[ResBlock(features, res_scale) for _ in range(blocks)])
         self.tail = nn.Conv2d(features, features, 3, padding=1)
         self.up = _AnchorUpsampler(features, channels, scale)
 
