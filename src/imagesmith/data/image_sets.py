@@ -37,6 +37,7 @@ import torch
 
 from imagesmith.data.idx import find_idx_labels, find_idx_pair, is_idx_name, load_idx_pair
 from imagesmith.errors import ImageReadError, UserError, one_line
+from imagesmith.functional.color import LUMA_WEIGHTS, rgb_to_gray
 from imagesmith.functional.resize import imresize
 from imagesmith.io.image import (
     SUPPORTED_SUFFIXES,
@@ -55,7 +56,6 @@ FITS = ("center-crop", "pad", "resize")
 RESAMPLES = ("bicubic", "nearest")
 
 _MAX_EXAMPLES = 5
-_BT601 = (0.299, 0.587, 0.114)  # full-range luma, as Pillow's convert("L")
 _IDX_CHUNK = 2048
 
 
@@ -245,8 +245,7 @@ def _convert(x: torch.Tensor, opts: _Options) -> torch.Tensor:
     if opts.colors == 3 and color.shape[-3] == 1:
         color = color.expand(*color.shape[:-3], 3, *color.shape[-2:])
     elif opts.colors == 1 and color.shape[-3] == 3:
-        r, g, b = color.unbind(-3)
-        color = (_BT601[0] * r + _BT601[1] * g + _BT601[2] * b).unsqueeze(-3)
+        color = rgb_to_gray(color)  # full-range luma, as Pillow's convert("L")
     bg = _background(opts, x.dtype)
     if opts.keep_alpha:
         if a is None:
@@ -265,7 +264,7 @@ def _convert(x: torch.Tensor, opts: _Options) -> torch.Tensor:
 def _background(opts: _Options, dtype: torch.dtype) -> torch.Tensor:
     bg = torch.tensor(opts.background, dtype=dtype)
     if opts.colors == 1:
-        bg = (bg * torch.tensor(_BT601, dtype=dtype)).sum().reshape(1)
+        bg = (bg * torch.tensor(LUMA_WEIGHTS, dtype=dtype)).sum().reshape(1)
     return bg.reshape(-1, 1, 1)
 
 

@@ -15,6 +15,7 @@ from torch.utils.data import Dataset
 
 from imagesmith.data.sr_patches import item_seed, random_patch
 from imagesmith.errors import UserError
+from imagesmith.functional.color import rgb_to_gray
 from imagesmith.functional.degrade import (
     add_gaussian_noise,
     add_poisson_gaussian_noise,
@@ -25,7 +26,6 @@ from imagesmith.functional.noise_level import signal_dependent_level
 __all__ = ["Degradation", "RestorePatchDataset", "to_gray", "KINDS"]
 
 KINDS = ("denoise", "dejpeg")
-LUMA = (0.299, 0.587, 0.114)  # BT.601 / MATLAB rgb2gray weights
 
 
 @dataclass(frozen=True)
@@ -56,13 +56,12 @@ class Degradation:
         if not 1 <= qlo <= qhi <= 95:
             raise UserError(f"quality_range must lie in 1..95, got {self.quality_range}")
 
-    def apply(
-        self, clean: torch.Tensor, g: torch.Generator
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def apply(self, clean: torch.Tensor, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """(C, H, W) clean in [0, 1] -> (degraded (C, H, W), level map (1, H, W))."""
         h, w = clean.shape[-2:]
         if self.kind == "dejpeg":
-            q = int(torch.randint(self.quality_range[0], self.quality_range[1] + 1, (1,), generator=g))
+            qlo, qhi = self.quality_range
+            q = int(torch.randint(qlo, qhi + 1, (1,), generator=g))
             return jpeg_compress(clean, q), torch.full((1, h, w), q / 100.0)
         lo, hi = self.sigma_range
         sigma = (lo + (hi - lo) * float(torch.rand((), generator=g))) / 255.0
@@ -81,8 +80,7 @@ class Degradation:
 
 def to_gray(image: torch.Tensor) -> torch.Tensor:
     """uint8 (3, H, W) -> uint8 (1, H, W) with BT.601 luma weights, rounded (MATLAB rgb2gray)."""
-    w = torch.tensor(LUMA).view(3, 1, 1)
-    return (image.float() * w).sum(0, keepdim=True).round().clamp(0, 255).to(torch.uint8)
+    return rgb_to_gray(image.float()).round().clamp(0, 255).to(torch.uint8)
 
 
 class RestorePatchDataset(Dataset):

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["rgb_to_y", "rgb_to_ycbcr", "ycbcr_to_rgb"]
+__all__ = ["rgb_to_y", "rgb_to_gray", "rgb_to_ycbcr", "ycbcr_to_rgb", "LUMA_WEIGHTS"]
+
+# Full-range BT.601 luma weights: MATLAB rgb2gray, Pillow convert("L").
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 
 _M = torch.tensor(
     [[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]],
@@ -32,6 +35,17 @@ def rgb_to_y(x: torch.Tensor) -> torch.Tensor:
     r, g, b = x.unbind(dim=-3)
     y = (16.0 + 65.481 * r + 128.553 * g + 24.966 * b) / 255.0
     return y.unsqueeze(-3)
+
+
+def rgb_to_gray(x: torch.Tensor) -> torch.Tensor:
+    """Full-range BT.601 luma (MATLAB ``rgb2gray``): gray images for gray models and outputs.
+
+    Shape: (..., 3, H, W) -> (..., 1, H, W). Range: kept ([0, 1] in, [0, 1] out).
+    """
+    _check_rgb(x)
+    r, g, b = x.unbind(dim=-3)
+    wr, wg, wb = LUMA_WEIGHTS
+    return (wr * r + wg * g + wb * b).unsqueeze(-3)
 
 
 def rgb_to_ycbcr(x: torch.Tensor) -> torch.Tensor:

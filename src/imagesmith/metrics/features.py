@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from imagesmith.errors import UserError
+from imagesmith.functional.color import rgb_to_gray
 from imagesmith.metrics.fid import KIDResult, fid, kid, precision_recall
 from imagesmith.models.inception import FIDInceptionV3, load_fid_inception
 
@@ -41,10 +42,6 @@ __all__ = [
     "generation_report",
     "real_floor",
 ]
-
-# ITU-R BT.601 luma weights on full-range [0, 1] RGB (the feature nets see [0, 1] gray, so the
-# studio-range rgb_to_y used for SR PSNR would shift the input).
-_LUMA = (0.299, 0.587, 0.114)
 
 
 @dataclass(frozen=True)
@@ -168,8 +165,8 @@ def _to_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
     if c == 1 and channels == 3:
         return x.expand(-1, 3, -1, -1)
     if c == 3 and channels == 1:
-        w = torch.tensor(_LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
-        return (x * w).sum(1, keepdim=True)
+        # Full-range luma: the feature nets see [0, 1] gray; studio-range Y would shift it.
+        return rgb_to_gray(x)
     raise UserError(f"cannot feed {c}-channel images to an extractor that expects {channels}")
 
 

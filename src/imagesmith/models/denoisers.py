@@ -66,7 +66,7 @@ class RestoreUNet(nn.Module):
         if level.ndim <= 2:  # one value per image
             level = level.reshape(n, 1, 1, 1).expand(n, 1, h, w)
         if level.shape != (n, 1, h, w):
-            raise ValueError(f"level map {tuple(level.shape)} does not match image {tuple(x.shape)}")
+            raise ValueError(f"level map {tuple(level.shape)} does not fit image {tuple(x.shape)}")
         ph, pw = (-h) % self.factor, (-w) % self.factor
         inp = torch.cat([x, level], dim=1)
         if ph or pw:

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from imagesmith.errors import UserError
+from imagesmith.functional.color import rgb_to_gray
 from imagesmith.functional.resize import imresize
 from imagesmith.functional.tiles import count_tiles, tiled_apply
 from imagesmith.io.image import Image, as_image
@@ -142,7 +143,7 @@ class UpscalePipeline:
             x = x.expand(3, -1, -1)
         y = self.upscale_tensor(x, tile=tile, on_tile=on_tile)
         if gray:  # BT.601 luma of the (nearly gray) output keeps a gray image gray
-            y = (0.299 * y[0] + 0.587 * y[1] + 0.114 * y[2])[None]
+            y = rgb_to_gray(y)
         channels = [y]
         if img.has_alpha:
             a = torch.from_numpy(np.ascontiguousarray(arr[..., -1]))[None]

@@ -26,6 +26,7 @@ __all__ = [
     "GANConfig",
     "VAEConfig",
     "SRGANConfig",
+    "RestoreConfig",
     "load_config",
     "apply_overrides",
     "parse_set",
@@ -118,6 +119,25 @@ class SRGANConfig:
 
 
 @dataclass
+class RestoreConfig:
+    """Tasks ``denoise`` and ``dejpeg``: how clean patches are degraded, and validation levels.
+
+    Sigmas are on the 0-255 scale whatever the bit depth. Training images come from
+    ``data.train_dirs``; validation from ``data.val_dir``.
+    """
+
+    channels: int = 3  # 1: gray model (colour training images converted with BT.601 luma)
+    patch: int = 64
+    sigma_range: tuple[float, float] = (0.0, 50.0)
+    poisson_prob: float = 0.0  # share of patches with Poisson-Gaussian (sensor) noise
+    gain_range: tuple[float, float] = (0.0, 0.02)
+    clip_prob: float = 0.0  # share of noisy patches clipped and rounded to 8 bits
+    quality_range: tuple[int, int] = (10, 90)
+    # Validation: dn-rgb PSNR at these sigmas (denoise) or JPEG qualities (dejpeg).
+    val_levels: list[float] = field(default_factory=lambda: [15.0, 25.0, 50.0])
+
+
+@dataclass
 class VAEConfig:
     beta: float = 1.0  # weight of the KL term (beta-VAE for beta > 1)
     kl_warmup_steps: int = 0  # anneal beta linearly from 0 over these steps
@@ -155,15 +175,18 @@ class TrainConfig:
     gan: GANConfig = field(default_factory=GANConfig)
     vae: VAEConfig = field(default_factory=VAEConfig)
     srgan: SRGANConfig = field(default_factory=SRGANConfig)
+    restore: RestoreConfig = field(default_factory=RestoreConfig)
 
 
 # Sections that mean nothing to a task are left out of its saved config.yaml.
 _UNUSED_SECTIONS = {
-    "upscale": ("images", "gan", "vae", "srgan"),
-    "upscale-gan": ("images", "vae"),
-    "gan": ("vae", "srgan"),
-    "vae": ("gan", "srgan"),
-    "classify": ("gan", "vae", "srgan"),
+    "upscale": ("images", "gan", "vae", "srgan", "restore"),
+    "upscale-gan": ("images", "vae", "restore"),
+    "gan": ("vae", "srgan", "restore"),
+    "vae": ("gan", "srgan", "restore"),
+    "classify": ("gan", "vae", "srgan", "restore"),
+    "denoise": ("images", "gan", "vae", "srgan"),
+    "dejpeg": ("images", "gan", "vae", "srgan"),
 }
 
 

@@ -7,7 +7,7 @@ from imagesmith.training.config import TrainConfig
 
 __all__ = ["make_task", "TASKS"]
 
-TASKS = ("upscale", "upscale-gan", "gan", "vae", "classify")
+TASKS = ("upscale", "upscale-gan", "gan", "vae", "classify", "denoise", "dejpeg")
 
 
 def make_task(cfg: TrainConfig):
@@ -31,4 +31,8 @@ def make_task(cfg: TrainConfig):
         from imagesmith.training.tasks.classify import ClassifyTask
 
         return ClassifyTask(cfg)
+    if cfg.task in ("denoise", "dejpeg"):
+        from imagesmith.training.tasks.restore import RestoreTask
+
+        return RestoreTask(cfg)
     raise UserError(f"unknown task {cfg.task!r}; known: {', '.join(TASKS)}")

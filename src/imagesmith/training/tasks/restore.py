@@ -1,0 +1,112 @@
+"""Denoising and JPEG artefact removal: a level-conditioned net learns clean from degraded.
+
+Task ``denoise`` feeds the noise sigma (per pixel) as the level map, task ``dejpeg`` the JPEG
+quality / 100. Validation reports dn-rgb PSNR at each of ``restore.val_levels`` on
+``data.val_dir`` (never a benchmark set of this task), plus their mean as ``psnr``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from imagesmith.data.restore_patches import Degradation, RestorePatchDataset, to_gray
+from imagesmith.data.sr_patches import load_folder
+from imagesmith.errors import UserError
+from imagesmith.losses.pixel import pixel_loss
+from imagesmith.metrics.evaluate import mean_score
+from imagesmith.metrics.evaluate_restore import evaluate_restorer, load_clean
+from imagesmith.models.registry import create_model
+from imagesmith.models.saving import load_pretrained, save_pretrained
+from imagesmith.training.config import TrainConfig, expand
+from imagesmith.training.tasks.base import Phase
+from imagesmith.training.tasks.upscale import load_matching
+from imagesmith.zoo import resolve
+
+__all__ = ["RestoreTask", "level_input"]
+
+
+def level_input(kind: str, level: float) -> float:
+    """The model's level-map value for a user level: sigma (0-255) / 255, or quality / 100."""
+    return level / 255.0 if kind == "denoise" else level / 100.0
+
+
+class RestoreTask:
+    def __init__(self, cfg: TrainConfig) -> None:
+        r = cfg.restore
+        if r.channels not in (1, 3):
+            raise UserError(f"restore.channels must be 1 or 3, got {r.channels}")
+        self.cfg, self.kind = cfg, cfg.task
+        self.degradation = Degradation(
+            kind=self.kind,
+            sigma_range=tuple(r.sigma_range),
+            poisson_prob=r.poisson_prob,
+            gain_range=tuple(r.gain_range),
+            clip_prob=r.clip_prob,
+            quality_range=tuple(int(q) for q in r.quality_range),
+        )
+        self.arch_args = {"channels": r.channels, **cfg.model.args}
+        self.model = create_model(cfg.model.arch, **self.arch_args)
+        if cfg.model.init_from:
+            source = load_pretrained(resolve(expand(cfg.model.init_from)))
+            missing = load_matching(self.model, source)
+            self.init_note = f"initialised from {cfg.model.init_from}; fresh: {missing}"
+        self.criterion = pixel_loss(cfg.loss)
+        self.phases = [Phase(self.kind, self.model, self._loss)]
+        self._val: list[tuple[str, torch.Tensor]] | None = None
+
+    def _loss(
+        self, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor], net: nn.Module
+    ) -> tuple[torch.Tensor, dict]:
+        degraded, level, clean = batch
+        loss = self.criterion(net(degraded, level), clean)
+        return loss, {"loss": float(loss.detach())}
+
+    def train_dataset(self) -> Dataset:
+        d, r = self.cfg.data, self.cfg.restore
+        images = [im for folder in d.train_dirs for im in load_folder(expand(folder))]
+        if r.channels == 1:
+            images = [to_gray(im) for im in images]
+        return RestorePatchDataset(
+            images, self.degradation, r.patch, d.epoch_length, self.cfg.seed, d.augment
+        )
+
+    def to_device(self, batch: Any, device: torch.device) -> Any:
+        return tuple(t.to(device, non_blocking=True) for t in batch)
+
+    @torch.no_grad()
+    def validate(self, model: nn.Module, device: torch.device) -> dict[str, float]:
+        """dn-rgb PSNR at every validation level (``psnr_<level>``) and their mean (``psnr``)."""
+        if not self.cfg.data.val_dir:
+            return {}
+        if self._val is None:  # read once, reused at every validation
+            self._val = load_clean(expand(self.cfg.data.val_dir), self.cfg.restore.channels)
+        was_training = model.training
+        model.eval()
+
+        def run(degraded: torch.Tensor, level: float) -> torch.Tensor:
+            lv = torch.tensor([level_input(self.kind, level)], device=device)
+            return model(degraded[None].to(device), lv)[0].cpu().clamp(0, 1)
+
+        out: dict[str, float] = {}
+        for level in self.cfg.restore.val_levels:
+            rows = evaluate_restorer(run, self._val, self.kind, level, self.cfg.seed)
+            out[f"psnr_{level:g}"] = mean_score(rows).psnr
+        model.train(was_training)
+        out["psnr"] = sum(out.values()) / len(out)
+        return out
+
+    def release(self, model: nn.Module, folder: Path, **meta: Any) -> Path:
+        return save_pretrained(
+            model,
+            folder,
+            self.cfg.model.arch,
+            self.arch_args,
+            task=self.kind,
+            channels=self.cfg.restore.channels,
+            **meta,
+        )
