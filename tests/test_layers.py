@@ -11,6 +11,7 @@ RANK = {
     "functional": 1,
     "zoo": 1,
     "models": 2,
+    "classical": 2,
     "losses": 3,
     "metrics": 3,
     "data": 3,

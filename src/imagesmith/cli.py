@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 import traceback
+import warnings
 
 from imagesmith.errors import UserError
 
@@ -37,6 +38,43 @@ def _build_parser() -> argparse.ArgumentParser:
     up.add_argument("--max-pixels", type=int, default=None, help="input pixel limit")
     up.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality of outputs")
 
+    for kind, what, level_flag, level_help in (
+        ("denoise", "remove noise", "--sigma", "noise sigma on the 0-255 scale, or auto (default)"),
+        (
+            "dejpeg",
+            "remove JPEG artefacts",
+            "--quality",
+            "JPEG quality 1-100, or auto (default: read from the file's quantisation tables)",
+        ),
+    ):
+        rp = sub.add_parser(kind, help=what)
+        rp.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
+        rp.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
+        rp.add_argument(level_flag, dest="level", default="auto", help=level_help)
+        if kind == "denoise":
+            rp.add_argument(
+                "--gain",
+                type=float,
+                default=0.0,
+                help="Poisson-Gaussian sensor noise: shot-noise gain (variance gain * x for x in "
+                "[0, 1]); --sigma is then the read noise",
+            )
+        rp.add_argument(
+            "--model",
+            default=None,
+            help="shipped model name or model folder"
+            + (
+                ", or a classical method (opencv-nlm, skimage-tv, skimage-wavelet, bm3d)"
+                if kind == "denoise"
+                else ""
+            ),
+        )
+        rp.add_argument("--tile", type=int, default=None, help="tile side in pixels")
+        rp.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+        rp.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+        rp.add_argument("--max-pixels", type=int, default=None, help="input pixel limit")
+        rp.add_argument("--save-quality", type=int, default=95, help="JPEG/WebP output quality")
+
     tr = sub.add_parser("train", help="train a model from a YAML recipe")
     tr.add_argument("config", nargs="?", help="recipe YAML (see configs/)")
     tr.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets")
@@ -52,6 +90,19 @@ def _build_parser() -> argparse.ArgumentParser:
     eu.add_argument("--model", default=None, help="model name/folder, or 'bicubic'")
     eu.add_argument("--protocol", default="sr-y", help="sr-y (default) or sr-rgb")
     eu.add_argument("--device", default="cpu")
+
+    for kind, flag in (("denoise", "--sigma"), ("dejpeg", "--quality")):
+        er = ev_sub.add_parser(kind, help=f"dn-rgb PSNR/SSIM of a {kind} model on clean images")
+        er.add_argument("--data", required=True, help="folder of clean images (e.g. CBSD68)")
+        er.add_argument(flag, dest="level", type=float, required=True)
+        er.add_argument(
+            "--model",
+            default=None,
+            help="model name/folder, classical method, or 'none' (score the degraded input)",
+        )
+        er.add_argument("--channels", default="auto", help="1, 3 or auto (gray if all are gray)")
+        er.add_argument("--seed", type=int, default=0, help="noise seed (per image)")
+        er.add_argument("--device", default="cpu")
 
     ge = sub.add_parser("generate", help="sample images from a trained GAN or VAE")
     ge.add_argument("--model", default=None, help="shipped name, model folder or training run")
@@ -114,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_USER
+    warnings.showwarning = _one_line_warning
     try:
         from imagesmith import commands
 
@@ -134,6 +186,10 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
         return EXIT_INTERNAL
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"imagesmith: warning: {message}", file=sys.stderr)
 
 
 def entry() -> None:

@@ -56,13 +56,26 @@ class Degradation:
         if not 1 <= qlo <= qhi <= 95:
             raise UserError(f"quality_range must lie in 1..95, got {self.quality_range}")
 
-    def apply(self, clean: torch.Tensor, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """(C, H, W) clean in [0, 1] -> (degraded (C, H, W), level map (1, H, W))."""
-        h, w = clean.shape[-2:]
+    @property
+    def margin(self) -> int:
+        """Extra pixels a clean crop needs: JPEG crops are cut at a random offset into the
+        8 x 8 block grid, so the model never relies on blocks aligned with its input."""
+        return 8 if self.kind == "dejpeg" else 0
+
+    def apply(
+        self, clean: torch.Tensor, g: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(C, p + margin, p + margin) clean in [0, 1] -> (degraded (C, p, p), level map
+        (1, p, p), clean (C, p, p))."""
         if self.kind == "dejpeg":
             qlo, qhi = self.quality_range
             q = int(torch.randint(qlo, qhi + 1, (1,), generator=g))
-            return jpeg_compress(clean, q), torch.full((1, h, w), q / 100.0)
+            top, left = (int(v) for v in torch.randint(self.margin, (2,), generator=g))
+            p = clean.shape[-1] - self.margin
+            degraded = jpeg_compress(clean, q)[:, top : top + p, left : left + p]
+            clean = clean[:, top : top + p, left : left + p]
+            return degraded.contiguous(), torch.full((1, p, p), q / 100.0), clean.contiguous()
+        h, w = clean.shape[-2:]
         lo, hi = self.sigma_range
         sigma = (lo + (hi - lo) * float(torch.rand((), generator=g))) / 255.0
         if float(torch.rand((), generator=g)) < self.poisson_prob:
@@ -75,7 +88,7 @@ class Degradation:
             level = torch.full((1, h, w), sigma)
         if float(torch.rand((), generator=g)) < self.clip_prob:
             noisy = (noisy.clamp(0, 1) * 255.0).round() / 255.0
-        return noisy, level
+        return noisy, level, clean
 
 
 def to_gray(image: torch.Tensor) -> torch.Tensor:
@@ -107,9 +120,10 @@ class RestorePatchDataset(Dataset):
         seed: int = 0,
         augment: bool = True,
     ) -> None:
-        self.images = [im for im in images if min(im.shape[-2:]) >= patch]
+        side = patch + degradation.margin
+        self.images = [im for im in images if min(im.shape[-2:]) >= side]
         if not self.images:
-            raise UserError(f"no training image has a side >= {patch} px")
+            raise UserError(f"no training image has a side >= {side} px")
         self.degradation, self.patch, self.length = degradation, patch, length
         self.seed, self.augment = seed, augment
 
@@ -119,6 +133,5 @@ class RestorePatchDataset(Dataset):
     def __getitem__(self, key: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         index, epoch = key
         g = torch.Generator().manual_seed(item_seed(self.seed, epoch, index))
-        clean = random_patch(self.images, self.patch, g, self.augment)
-        degraded, level = self.degradation.apply(clean, g)
-        return degraded.contiguous(), level, clean
+        clean = random_patch(self.images, self.patch + self.degradation.margin, g, self.augment)
+        return self.degradation.apply(clean, g)

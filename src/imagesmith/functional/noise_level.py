@@ -18,7 +18,7 @@ __all__ = ["estimate_noise_sigma", "signal_dependent_level"]
 
 
 def estimate_noise_sigma(
-    image: torch.Tensor, patch: int = 8, stride: int = 3, max_patches: int = 200_000
+    image: torch.Tensor, patch: int = 8, stride: int | None = None, max_patches: int = 200_000
 ) -> float:
     """Standard deviation of additive white Gaussian noise, on the image's own value scale.
 
@@ -27,7 +27,8 @@ def estimate_noise_sigma(
             (multiply by 255 for the usual "sigma 25" scale). Channels are pooled: the patch
             vectors are C * patch * patch long, so colour noise is estimated jointly.
         patch: patch side d.
-        stride: patch step; 3 keeps the estimate stable and the cost small.
+        stride: patch step; None picks the largest of 3, 2, 1 that still gives 50 patches per
+            dimension (few patches spread the noise eigenvalues and bias sigma low).
         max_patches: larger images use an evenly spaced subset of patches (bounded cost).
 
     Returns:
@@ -40,6 +41,12 @@ def estimate_noise_sigma(
         raise ValueError(f"estimate_noise_sigma expects (C, H, W) or (H, W), got {tuple(x.shape)}")
     if min(x.shape[-2:]) < patch:
         raise ValueError(f"image {tuple(x.shape[-2:])} is smaller than one {patch}x{patch} patch")
+    if stride is None:
+        dim = x.shape[0] * patch * patch
+        h, w = x.shape[-2:]
+        stride = next(
+            (s for s in (3, 2) if ((h - patch) // s + 1) * ((w - patch) // s + 1) >= 50 * dim), 1
+        )
     cols = F.unfold(x[None], patch, stride=stride)[0]  # (C*d*d, n_patches)
     if cols.shape[1] > max_patches:
         keep = torch.linspace(0, cols.shape[1] - 1, max_patches).round().long()

@@ -8,13 +8,14 @@ from imagesmith.errors import UserError
 
 __all__ = ["load_pipeline", "TASKS"]
 
-TASKS = ("upscale", "generate")
+TASKS = ("upscale", "generate", "denoise", "dejpeg")
 
 
 def load_pipeline(task: str, model: str | None = None, **kwargs: Any):
     """Build the pipeline for ``task`` with a shipped model name or a model folder.
 
-    Example: ``up = load_pipeline("upscale", scale=4); out = up("photo.jpg")``.
+    Examples: ``up = load_pipeline("upscale", scale=4); out = up("photo.jpg")``;
+    ``dn = load_pipeline("denoise"); out = dn("noisy.png", level=25)``.
     """
     if task == "upscale":
         from imagesmith.pipelines.upscale import UpscalePipeline
@@ -28,4 +29,8 @@ def load_pipeline(task: str, model: str | None = None, **kwargs: Any):
 
             model = default_model("generate")
         return GeneratePipeline.from_pretrained(model, **kwargs)
+    if task in ("denoise", "dejpeg"):
+        from imagesmith.pipelines.restore import RestorePipeline
+
+        return RestorePipeline.from_pretrained(model, kind=task, **kwargs)
     raise UserError(f"unknown task {task!r}; known: {', '.join(TASKS)}")

@@ -19,7 +19,7 @@ from torch import nn
 from imagesmith.errors import UserError
 from imagesmith.functional.grid import make_grid, to_uint8
 from imagesmith.models.saving import load_pretrained, read_config
-from imagesmith.pipelines.upscale import pick_device
+from imagesmith.pipelines.device import pick_device
 from imagesmith.zoo import resolve
 
 __all__ = ["GeneratePipeline", "truncated_normal", "slerp"]

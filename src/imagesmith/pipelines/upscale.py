@@ -25,6 +25,7 @@ from imagesmith.functional.resize import imresize
 from imagesmith.functional.tiles import count_tiles, tiled_apply
 from imagesmith.io.image import Image, as_image
 from imagesmith.models.saving import load_pretrained, read_config
+from imagesmith.pipelines.device import pick_device
 from imagesmith.zoo import default_model, resolve
 
 __all__ = ["UpscalePipeline", "SCALES", "check_scale"]
@@ -36,16 +37,6 @@ def check_scale(scale: int | None) -> None:
     """UserError unless ``scale`` is None or one of :data:`SCALES`."""
     if scale is not None and scale not in SCALES:
         raise UserError(f"unsupported scale {scale}; choose one of {', '.join(map(str, SCALES))}")
-
-
-def pick_device(device: str | None) -> torch.device:
-    if device in (None, "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError("--device cuda: no CUDA GPU is visible to torch")
-    if device not in ("cpu",) and not device.startswith("cuda"):
-        raise UserError(f"unknown device {device!r} (use cpu or cuda)")
-    return torch.device(device)
 
 
 class UpscalePipeline:

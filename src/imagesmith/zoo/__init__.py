@@ -35,16 +35,18 @@ def index() -> dict[str, dict[str, Any]]:
     return json.loads(path.read_text())
 
 
-def default_model(task: str, scale: int | None = None) -> str:
-    """The zoo name used when the user names none (the entry marked ``default``)."""
+def default_model(task: str, scale: int | None = None, **match: Any) -> str:
+    """The zoo name used when the user names none: the entry of ``task`` marked ``default``
+    whose fields equal ``scale`` (when given) and every ``match`` item (e.g. ``channels=1``)."""
+    want = {**({"scale": scale} if scale is not None else {}), **match}
     for name, e in index().items():
         if (
             e.get("task") == task
             and e.get("default")
-            and (scale is None or e.get("scale") == scale)
+            and all(e.get(k) == v for k, v in want.items())
         ):
             return name
-    what = f"{task} x{scale}" if scale else task
+    what = " ".join([task, *(f"{k}={v}" for k, v in want.items())])
     raise UserError(f"no shipped model for {what}; see `imagesmith models`")
 
 

@@ -49,6 +49,8 @@ class RestoreTask:
             clip_prob=r.clip_prob,
             quality_range=tuple(int(q) for q in r.quality_range),
         )
+        # The levels the model learns (sigma 0-255 or JPEG quality): pipelines clamp to them.
+        self.level_range = r.sigma_range if self.kind == "denoise" else r.quality_range
         self.arch_args = {"channels": r.channels, **cfg.model.args}
         self.model = create_model(cfg.model.arch, **self.arch_args)
         if cfg.model.init_from:
@@ -108,5 +110,6 @@ class RestoreTask:
             self.arch_args,
             task=self.kind,
             channels=self.cfg.restore.channels,
+            level_range=list(self.level_range),
             **meta,
         )

@@ -1,0 +1,1 @@
+"""Classical restoration methods a user would otherwise pick, behind imagesmith's interfaces."""

@@ -1,0 +1,301 @@
+"""Denoising and JPEG artefact removal for images of any size, mode and bit depth.
+
+    dn = RestorePipeline.from_pretrained(kind="denoise")   # shipped defaults (gray and colour)
+    out = dn("photo.png", level="auto")                    # or level=25: sigma on the 0-255 scale
+    dj = RestorePipeline.from_pretrained(kind="dejpeg")
+    out = dj("photo.jpg", level="auto")                    # quality read from the file's tables
+
+Models see floats in [0, 1] and a level map: sigma / 255 per pixel for noise (a map that follows
+the signal for Poisson-Gaussian sensor noise, ``gain`` > 0) or quality / 100 for JPEG. Gray
+images stay gray (a colour model sees them replicated and its output's luma is kept; a gray model
+runs on each colour channel), alpha is passed through untouched, 16-bit images are processed in
+float and written back as 16-bit, the ICC profile is carried over. A level outside the model's
+trained range is clamped with a warning; a nonsensical one is refused. Classical denoisers
+(``opencv-nlm``, ``skimage-tv``, ``skimage-wavelet``, ``bm3d``) work behind the same interface.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from imagesmith.classical.denoise import CLASSICAL_DENOISERS, classical_denoise
+from imagesmith.errors import UserError
+from imagesmith.functional.color import rgb_to_gray
+from imagesmith.functional.noise_level import estimate_noise_sigma, signal_dependent_level
+from imagesmith.functional.tiles import count_tiles, tiled_apply
+from imagesmith.io.image import Image, as_image
+from imagesmith.io.jpeg_quality import jpeg_quality
+from imagesmith.models.saving import load_pretrained, read_config
+from imagesmith.pipelines.device import pick_device
+from imagesmith.zoo import default_model, resolve
+
+__all__ = ["RestorePipeline", "RestoreResult", "KINDS", "LevelWarning"]
+
+KINDS = ("denoise", "dejpeg")
+# Ranges shipped models were trained on, when a model folder does not say.
+_DEFAULT_RANGE = {"denoise": (0.0, 50.0), "dejpeg": (10.0, 90.0)}
+
+
+class LevelWarning(UserWarning):
+    """A requested or estimated level was outside the model's range and was clamped."""
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    image: Image
+    level: float  # the sigma (0-255) or quality actually used
+    estimated: bool  # True when the level came from "auto"
+
+
+@dataclass
+class _Net:
+    model: nn.Module
+    channels: int
+    level_range: tuple[float, float]
+
+
+class RestorePipeline:
+    """Denoise (``kind="denoise"``) or remove JPEG artefacts (``"dejpeg"``), tile by tile.
+
+    Args:
+        kind: "denoise" or "dejpeg".
+        model: a loaded level-conditioned model, a classical method name (denoise only), or
+            None for the shipped default of each image's channel count (loaded on first use).
+        channels: the model's input channels (1 or 3) when ``model`` is a module.
+        level_range: the levels the model was trained on (sigma 0-255, or JPEG quality).
+        name: for messages and reports.
+        device: "cpu", "cuda" or None/"auto".
+        tile: tile side in pixels (None: whole image up to ``auto_tile`` pixels, else 256).
+        overlap: pixels shared by neighbouring tiles (blended).
+        batch: tiles per forward pass.
+    """
+
+    def __init__(
+        self,
+        kind: str = "denoise",
+        model: nn.Module | str | None = None,
+        channels: int = 3,
+        level_range: tuple[float, float] | None = None,
+        name: str = "default",
+        device: str | None = "cpu",
+        tile: int | None = None,
+        overlap: int = 32,
+        batch: int = 4,
+    ) -> None:
+        if kind not in KINDS:
+            raise UserError(f"unknown restoration {kind!r}; choose one of {', '.join(KINDS)}")
+        self.kind, self.name = kind, name
+        self.device = pick_device(device)
+        self.tile, self.overlap, self.batch = tile, overlap, batch
+        self.auto_tile, self.default_tile = 512 * 512, 256
+        self.classical: str | None = None
+        self._nets: dict[int, _Net] = {}
+        if isinstance(model, str):
+            if kind != "denoise" or model not in CLASSICAL_DENOISERS:
+                raise UserError(f"{model!r} is not a classical {kind} method")
+            self.classical = model
+        elif model is not None:
+            rng = level_range or _DEFAULT_RANGE[kind]
+            self._nets[channels] = self._place(model, channels, rng)
+        self._fixed = model is not None
+
+    @classmethod
+    def from_pretrained(
+        cls, name_or_path: str | Path | None = None, kind: str = "denoise", **kwargs: Any
+    ) -> RestorePipeline:
+        """A shipped model by name, a model folder or training run, a classical method name,
+        or None for the shipped defaults."""
+        if name_or_path is None:
+            return cls(kind, None, **kwargs)
+        if str(name_or_path) in CLASSICAL_DENOISERS:
+            return cls(kind, str(name_or_path), name=str(name_or_path), **kwargs)
+        model, channels, rng = cls._load(resolve(name_or_path), kind, str(name_or_path))
+        return cls(kind, model, channels, rng, name=str(name_or_path), **kwargs)
+
+    @staticmethod
+    def _load(folder: Path, kind: str, label: str) -> tuple[nn.Module, int, tuple[float, float]]:
+        config = read_config(folder)
+        if config.get("task") != kind:
+            raise UserError(f"{label}: not a {kind} model (task {config.get('task')!r})")
+        channels = int(config.get("channels", config.get("arch_args", {}).get("channels", 3)))
+        rng = tuple(config.get("level_range", _DEFAULT_RANGE[kind]))
+        return load_pretrained(folder), channels, (float(rng[0]), float(rng[1]))
+
+    def _place(self, model: nn.Module, channels: int, rng: tuple[float, float]) -> _Net:
+        model = model.eval().to(self.device, memory_format=torch.channels_last)
+        return _Net(model, channels, rng)
+
+    def _net_for(self, channels: int) -> _Net:
+        """The model for an image with ``channels`` colour channels (defaults load lazily)."""
+        if channels in self._nets:
+            return self._nets[channels]
+        if self._fixed:
+            return next(iter(self._nets.values()))
+        try:
+            name = default_model(self.kind, channels=channels)
+        except UserError:
+            if channels == 3:
+                raise
+            name = default_model(self.kind, channels=3)  # no gray default: the colour one
+        model, c, rng = self._load(resolve(name), self.kind, name)
+        self._nets[channels] = self._place(model, c, rng)
+        return self._nets[channels]
+
+    # -- levels -------------------------------------------------------------------------------
+
+    def level_range(self, channels: int) -> tuple[float, float]:
+        """Levels the model for ``channels``-channel images was trained on."""
+        return (0.0, 255.0) if self.classical else self._net_for(channels).level_range
+
+    def resolve_level(
+        self, x: torch.Tensor, level: float | str, source: str | None, rng: tuple[float, float]
+    ) -> tuple[float, bool]:
+        """The level to use for image ``x`` (C, H, W): "auto" estimates it; out-of-range values
+        are clamped with a :class:`LevelWarning`; impossible ones raise UserError."""
+        estimated = isinstance(level, str)
+        if estimated and level != "auto":
+            raise UserError(f"level must be a number or 'auto', got {level!r}")
+        what = "sigma" if self.kind == "denoise" else "quality"
+        if self.kind == "denoise":
+            value = estimate_noise_sigma(x) * 255.0 if estimated else float(level)
+            if value < 0:
+                raise UserError(f"sigma must be >= 0, got {value:g}")
+        else:
+            if estimated:
+                q = jpeg_quality(source) if source else None
+                if q is None:
+                    raise UserError(
+                        f"{source or 'this image'}: --quality auto needs a JPEG file "
+                        "(its quantisation tables); give --quality N"
+                    )
+                value = float(q)
+            else:
+                value = float(level)
+            if not 1 <= value <= 100:
+                raise UserError(f"JPEG quality must be in 1..100, got {value:g}")
+        lo, hi = rng
+        if not lo <= value <= hi:
+            clamped = min(max(value, lo), hi)
+            origin = "estimated" if estimated else "requested"
+            warnings.warn(
+                f"{origin} {what} {value:.1f} is outside the range {lo:g}-{hi:g} the model was "
+                f"trained on; using {clamped:g}",
+                LevelWarning,
+                stacklevel=3,
+            )
+            value = clamped
+        return value, estimated
+
+    # -- running ------------------------------------------------------------------------------
+
+    def n_tiles(self, height: int, width: int, tile: int | None = None) -> int:
+        t = self._tile_for(height, width, tile)
+        return 1 if t is None or self.classical else count_tiles(height, width, t, self.overlap)
+
+    def _tile_for(self, h: int, w: int, tile: int | None) -> int | None:
+        t = tile if tile is not None else self.tile
+        if t is None and h * w > self.auto_tile:
+            t = self.default_tile
+        if t is not None and t <= self.overlap:
+            raise UserError(f"--tile {t} must be larger than the overlap ({self.overlap} px)")
+        return t
+
+    @torch.inference_mode()
+    def restore_tensor(
+        self,
+        x: torch.Tensor,
+        level: float,
+        gain: float = 0.0,
+        tile: int | None = None,
+        on_tile: Callable[[int], None] | None = None,
+    ) -> torch.Tensor:
+        """(C, H, W) float on the CPU, C = 1 or 3, level already resolved -> (C, H, W) in [0, 1].
+
+        ``gain`` > 0 (denoise): Poisson-Gaussian noise with read-noise sigma ``level``.
+        """
+        if x.ndim != 3 or x.shape[0] not in (1, 3):
+            raise ValueError(f"restore_tensor expects (C, H, W) with C 1 or 3, got {x.shape}")
+        x = x.float()
+        if self.classical:
+            if gain > 0:
+                raise UserError(f"{self.classical} handles Gaussian noise only (no --gain)")
+            out = classical_denoise(self.classical, x, level)
+            if on_tile:
+                on_tile(1)
+            return out
+        net = self._net_for(x.shape[0])
+        if net.channels == x.shape[0]:
+            return self._run(net, x, level, gain, tile, on_tile)
+        if net.channels == 3:  # gray image, colour model: replicate, keep the luma
+            return rgb_to_gray(self._run(net, x.expand(3, -1, -1), level, gain, tile, on_tile))
+        # colour image, gray model: one channel at a time
+        return torch.cat([self._run(net, c[None], level, gain, tile, on_tile) for c in x])
+
+    def _run(
+        self,
+        net: _Net,
+        x: torch.Tensor,
+        level: float,
+        gain: float,
+        tile: int | None,
+        on_tile: Callable[[int], None] | None,
+    ) -> torch.Tensor:
+        value = level / 255.0 if self.kind == "denoise" else level / 100.0
+
+        def fn(batch: torch.Tensor) -> torch.Tensor:
+            if gain > 0:
+                lv = signal_dependent_level(batch, gain, value)
+            else:
+                lv = torch.full((batch.shape[0],), value, device=batch.device)
+            return net.model(batch.contiguous(memory_format=torch.channels_last), lv)
+
+        t = self._tile_for(x.shape[1], x.shape[2], tile)
+        out = tiled_apply(fn, x, 1, t, self.overlap, self.batch, self.device, on_tile)
+        return out.clamp_(0, 1)
+
+    def restore(
+        self,
+        image: Any,
+        level: float | str = "auto",
+        gain: float = 0.0,
+        tile: int | None = None,
+        on_tile: Callable[[int], None] | None = None,
+    ) -> RestoreResult:
+        """Restore a path, PIL image, numpy array or :class:`Image`.
+
+        Args:
+            level: denoise: noise sigma on the 0-255 scale (whatever the bit depth) or "auto";
+                dejpeg: JPEG quality 1-100 or "auto" (read from a JPEG file's tables).
+            gain: denoise only: Poisson-Gaussian shot-noise gain (variance gain * x for x in
+                [0, 1]); ``level`` is then the read-noise sigma.
+
+        Shape: (H, W[, C]) -> same; channels, bit depth and ICC profile are kept.
+        """
+        if gain < 0:
+            raise UserError(f"gain must be >= 0, got {gain:g}")
+        if gain > 0 and self.kind != "denoise":
+            raise UserError("gain applies to denoising only")
+        img = as_image(image)
+        arr = img.to_float()
+        color = arr[..., :-1] if img.has_alpha else arr
+        x = torch.from_numpy(np.ascontiguousarray(color.transpose(2, 0, 1)))
+        value, estimated = self.resolve_level(x, level, img.source, self.level_range(x.shape[0]))
+        y = self.restore_tensor(x, value, gain, tile, on_tile)
+        out = y.permute(1, 2, 0).numpy()
+        if img.has_alpha:  # alpha is not noisy data: passed through bit for bit (as float)
+            out = np.concatenate([out, arr[..., -1:]], axis=-1)
+        return RestoreResult(
+            Image.from_float(out, img.bit_depth, icc_profile=img.icc_profile), value, estimated
+        )
+
+    def __call__(self, image: Any, level: float | str = "auto", **kwargs: Any) -> Image:
+        """:meth:`restore`, returning only the image."""
+        return self.restore(image, level, **kwargs).image

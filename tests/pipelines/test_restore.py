@@ -1,0 +1,147 @@
+"""Restore pipeline: levels, tiling, modes and bit depths, classical methods."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image as PILImage
+
+from imagesmith.errors import UserError
+from imagesmith.io.image import Image, read_image
+from imagesmith.metrics.psnr import psnr
+from imagesmith.models.registry import create_model
+from imagesmith.models.saving import save_pretrained
+from imagesmith.pipelines import load_pipeline
+from imagesmith.pipelines.restore import LevelWarning, RestorePipeline
+
+ARGS = {"widths": (4, 8), "blocks": 1}
+
+
+def _model_dir(tmp_path, kind="denoise", channels=3, trained=True, level_range=(0, 50)):
+    torch.manual_seed(0)
+    model = create_model("restore-unet-s", channels=channels, **ARGS)
+    if trained:  # random weights: a net that changes its input, to test tiling and modes
+        for p in model.parameters():
+            torch.nn.init.normal_(p, std=0.05)
+    folder = tmp_path / f"{kind}-{channels}-{trained}"
+    save_pretrained(
+        model,
+        folder,
+        "restore-unet-s",
+        {"channels": channels, **ARGS},
+        task=kind,
+        channels=channels,
+        level_range=list(level_range),
+    )
+    return folder
+
+
+def _photo(h=70, w=90, c=3, seed=0):
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w] / 30.0
+    img = np.stack([np.sin(x + k) * np.cos(y - k) for k in range(c)], -1) * 0.35 + 0.5
+    return np.clip(img + rng.normal(0, 0.05, img.shape), 0, 1).astype(np.float32)
+
+
+def test_tiled_equals_untiled(tmp_path):
+    pipe = RestorePipeline.from_pretrained(_model_dir(tmp_path))
+    img = Image.from_float(_photo(), 8)
+    whole = pipe.restore(img, 20, tile=1000).image.to_float()
+    tiled = pipe.restore(img, 20, tile=40).image.to_float()
+    assert pipe.n_tiles(70, 90, 40) > 1
+    assert float(psnr(torch.from_numpy(whole), torch.from_numpy(tiled))) >= 50
+
+
+def test_untrained_model_keeps_16_bit_gray_and_alpha_exactly(tmp_path):
+    """The zero-residual net is the identity: any 8-bit round trip would show."""
+    pipe = RestorePipeline.from_pretrained(_model_dir(tmp_path, trained=False))
+    rng = np.random.default_rng(1)
+    gray16 = Image(rng.integers(0, 65536, (20, 30, 1), dtype=np.uint16))
+    out = pipe(gray16, 10)
+    assert out.array.dtype == np.uint16 and out.channels == 1
+    assert np.abs(out.array.astype(int) - gray16.array).max() <= 1  # luma of 3 equal floats
+    rgba = Image(rng.integers(0, 256, (20, 30, 4), dtype=np.uint8))
+    out = pipe(rgba, 10)
+    assert out.channels == 4 and np.array_equal(out.array, rgba.array)
+
+
+def test_auto_sigma_is_estimated(tmp_path):
+    pipe = RestorePipeline.from_pretrained(_model_dir(tmp_path))
+    clean = _photo(128, 128) * 0 + 0.5
+    noisy = clean + np.random.default_rng(0).normal(0, 20 / 255, clean.shape)
+    res = pipe.restore(Image.from_float(noisy.astype(np.float32), 16), "auto")
+    assert res.estimated and res.level == pytest.approx(20, abs=1.0)
+
+
+def test_levels_out_of_range(tmp_path):
+    pipe = RestorePipeline.from_pretrained(_model_dir(tmp_path))
+    img = Image.from_float(_photo(), 8)
+    with pytest.warns(LevelWarning, match="using 50"):
+        assert pipe.restore(img, 80).level == 50
+    with pytest.raises(UserError, match="sigma"):
+        pipe.restore(img, -1)
+    with pytest.raises(UserError, match="auto"):
+        pipe.restore(img, "strong")
+    with pytest.raises(UserError, match="gain"):
+        pipe.restore(img, 5, gain=-0.1)
+
+
+def test_poisson_gaussian_gain_changes_the_level_map(tmp_path):
+    pipe = RestorePipeline.from_pretrained(_model_dir(tmp_path))
+    img = Image.from_float(_photo(), 8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = pipe(img, 5).to_float()
+        b = pipe(img, 5, gain=0.01).to_float()
+    assert not np.allclose(a, b)
+
+
+def test_gray_model_runs_per_channel_on_colour(tmp_path):
+    pipe = RestorePipeline.from_pretrained(_model_dir(tmp_path, channels=1))
+    img = Image.from_float(_photo(), 8)
+    out = pipe(img, 15)
+    assert out.channels == 3
+    single = pipe(Image.from_float(_photo()[..., 1:2], 8), 15)
+    assert np.array_equal(out.array[..., 1:2], single.array)
+
+
+def test_dejpeg_quality_auto_from_the_file(tmp_path):
+    pipe = load_pipeline("dejpeg", str(_model_dir(tmp_path, "dejpeg", level_range=(10, 90))))
+    rgb = (_photo() * 255).astype(np.uint8)
+    PILImage.fromarray(rgb).save(tmp_path / "a.jpg", quality=30)
+    PILImage.fromarray(rgb).save(tmp_path / "a.png")
+    res = pipe.restore(read_image(tmp_path / "a.jpg"), "auto")
+    assert res.estimated and res.level == 30
+    with pytest.raises(UserError, match="JPEG file"):
+        pipe.restore(read_image(tmp_path / "a.png"), "auto")
+    with pytest.warns(LevelWarning):
+        assert pipe.restore(read_image(tmp_path / "a.png"), 95).level == 90
+    with pytest.raises(UserError, match="not a dejpeg model"):
+        RestorePipeline.from_pretrained(_model_dir(tmp_path), kind="dejpeg")
+
+
+@pytest.mark.parametrize("method", ["opencv-nlm", "skimage-tv", "skimage-wavelet"])
+def test_classical_methods_remove_noise(method):
+    clean = _photo(96, 96, seed=3)
+    clean = np.clip(clean, 0.1, 0.9)
+    noisy = clean + np.random.default_rng(0).normal(0, 25 / 255, clean.shape)
+    pipe = RestorePipeline.from_pretrained(method)
+    out = pipe.restore_tensor(torch.from_numpy(noisy.transpose(2, 0, 1).astype(np.float32)), 25)
+    ref = torch.from_numpy(clean.transpose(2, 0, 1))
+    before = float(psnr(torch.from_numpy(noisy.transpose(2, 0, 1)).clamp(0, 1), ref))
+    after = float(psnr(out, ref))
+    assert after > before + 3
+    tv = lambda t: float((t[:, 1:] - t[:, :-1]).abs().mean())  # noqa: E731
+    assert tv(out) < tv(torch.from_numpy(noisy.transpose(2, 0, 1)))
+
+
+def test_bm3d_is_optional(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "bm3d", None)  # as if the extra were not installed
+    pipe = RestorePipeline.from_pretrained("bm3d")
+    with pytest.raises(UserError, match="imagesmith\\[bm3d\\]"):
+        pipe.restore_tensor(torch.rand(3, 16, 16), 25)
+    with pytest.raises(UserError, match="classical dejpeg"):
+        RestorePipeline.from_pretrained("opencv-nlm", kind="dejpeg")
