@@ -11,7 +11,7 @@ $(PY):
 
 $(STAMP): $(PY) pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt torch
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,demo,peers]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,demo,peers,classical]'
 	touch $(STAMP)
 
 demo: $(STAMP)

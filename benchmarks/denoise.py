@@ -1,0 +1,179 @@
+"""Denoising and JPEG artefact removal benchmark: one run, one table, protocol dn-rgb.
+
+Rows: the noisy (or JPEG) input, imagesmith's shipped models, the classical methods a user would
+otherwise pick (OpenCV non-local means, scikit-image TV and wavelet, BM3D when the optional
+``bm3d`` package is installed) and the peers in ../shared/peers (DnCNN gray sigma 25, FFDNet
+colour), all on the same images with the same noise in the same run. Columns: PSNR / SSIM per
+set and sigma, and CPU seconds per megapixel (mean over every image the method ran on).
+
+    python benchmarks/denoise.py --threads 2                 # Set12, BSD68, CBSD68, Kodak24
+    python benchmarks/denoise.py --jpeg --threads 2          # JPEG q 10/20/30/40, colour sets
+    python benchmarks/denoise.py --limit 10 --sigmas 25      # quicker subset
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from denoise_peers import load_dncnn, load_ffdnet  # noqa: E402
+from imagesmith.classical.denoise import CLASSICAL_DENOISERS  # noqa: E402
+from imagesmith.errors import UserError  # noqa: E402
+from imagesmith.metrics.evaluate import mean_score  # noqa: E402
+from imagesmith.metrics.evaluate_restore import evaluate_restorer, load_clean  # noqa: E402
+from imagesmith.metrics.psnr import psnr_b  # noqa: E402
+from imagesmith.pipelines.restore import RestorePipeline  # noqa: E402
+
+GRAY_SETS, COLOR_SETS = ("Set12", "BSD68"), ("CBSD68", "Kodak24")
+
+# (degraded (C, H, W), level) -> restored; None when the method does not apply (channels, sigma)
+Method = Callable[[torch.Tensor, float], torch.Tensor]
+
+
+@dataclass
+class Row:
+    name: str
+    fn: Method
+    applies: Callable[[int, float], bool] = lambda channels, level: True
+    seconds: float = 0.0
+    megapixels: float = 0.0
+    cells: dict[str, str] = field(default_factory=dict)
+
+
+def _shipped(kind: str) -> Row | None:
+    pipe = RestorePipeline.from_pretrained(None, kind=kind)
+    try:
+        pipe.level_range(3)
+    except UserError:
+        return None
+
+    def run(x: torch.Tensor, level: float) -> torch.Tensor:
+        rng = pipe.level_range(x.shape[0])
+        return pipe.restore_tensor(x, min(max(level, rng[0]), rng[1]))
+
+    return Row(f"imagesmith {kind} (shipped)", run)
+
+
+def denoise_rows(peers: Path, classical: list[str]) -> list[Row]:
+    rows = [Row("noisy input", lambda x, s: x.clamp(0, 1))]
+    shipped = _shipped("denoise")
+    if shipped:
+        rows.append(shipped)
+    else:
+        print("note: no shipped denoiser yet", file=sys.stderr)
+    for name in classical:
+        if name == "bm3d":
+            try:
+                import bm3d  # noqa: F401
+            except ImportError:
+                print("note: bm3d not installed (pip install 'imagesmith[bm3d]')", file=sys.stderr)
+                continue
+        rows.append(Row(name, lambda x, s, n=name: CLASSICAL_DENOISERS[n](x, s)))
+    dncnn, ffdnet = peers / "dncnn/dncnn_25_gray_kair.pth", peers / "ffdnet/ffdnet_rgb_ipol.pth"
+    if dncnn.is_file():
+        gray25 = lambda c, s: c == 1 and s == 25  # noqa: E731
+        rows.append(Row("DnCNN (KAIR, gray s25)", load_dncnn(dncnn), gray25))
+    if ffdnet.is_file():
+        rows.append(Row("FFDNet (IPOL, colour)", load_ffdnet(ffdnet), lambda c, s: c == 3))
+    return rows
+
+
+def jpeg_rows() -> list[Row]:
+    rows = [Row("JPEG input", lambda x, q: x.clamp(0, 1))]
+    shipped = _shipped("dejpeg")
+    if shipped:
+        rows.append(shipped)
+    else:
+        print("note: no shipped JPEG artefact remover yet", file=sys.stderr)
+    return rows
+
+
+def run_table(
+    rows: list[Row], sets: list[tuple[str, list]], kind: str, levels: list[float]
+) -> list[str]:
+    columns = []
+    for set_name, images in sets:
+        channels = images[0][1].shape[0]
+        for level in levels:
+            col = f"{set_name} {'s' if kind == 'denoise' else 'q'}{level:g}"
+            columns.append(col)
+            for row in rows:
+                if not row.applies(channels, level):
+                    row.cells[col] = "—"
+                    continue
+                blocky: list[float] = []
+
+                def on_output(name, out, clean, blocky=blocky):
+                    blocky.append(float(psnr_b(out.double() * 255, clean.double() * 255, 255.0)))
+
+                res = evaluate_restorer(
+                    row.fn, images, kind, level, 0, on_output if kind == "dejpeg" else None
+                )
+                row.seconds += sum(r.seconds for r in res)
+                row.megapixels += sum(r.out_pixels for r in res) / 1e6
+                m = mean_score(res)
+                extra = f" / {sum(blocky) / len(blocky):.2f}" if blocky else f" / {m.ssim:.4f}"
+                row.cells[col] = f"{m.psnr:.2f}{extra}"
+                print(f"  {row.name:28s} {col:14s} {row.cells[col]}", file=sys.stderr)
+    metric = "PSNR / SSIM" if kind == "denoise" else "PSNR / PSNR-B"
+    lines = [
+        f"| method | {' | '.join(columns)} | CPU s/MP |",
+        "|---|" + "---|" * len(columns) + "---:|",
+    ]
+    for row in rows:
+        speed = f"{row.seconds / row.megapixels:.2f}" if row.megapixels else "—"
+        lines.append(f"| {row.name} | {' | '.join(row.cells[c] for c in columns)} | {speed} |")
+    lines.append(f"\nCells: {metric} (dn-rgb: uint8 outputs, all channels, no crop).")
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=os.environ.get("IMAGESMITH_DATA", "../shared/datasets"))
+    ap.add_argument("--peers", default="../shared/peers")
+    ap.add_argument("--sets", nargs="+", default=None)
+    ap.add_argument("--sigmas", nargs="+", type=float, default=[15, 25, 50])
+    ap.add_argument("--qualities", nargs="+", type=float, default=[10, 20, 30, 40])
+    ap.add_argument("--classical", nargs="+", default=list(CLASSICAL_DENOISERS))
+    ap.add_argument("--jpeg", action="store_true", help="the JPEG artefact table instead")
+    ap.add_argument("--limit", type=int, default=0, help="first N images of each set (0 = all)")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    try:
+        import cv2
+
+        cv2.setNumThreads(args.threads)
+    except ImportError:
+        pass
+    names = args.sets or list(COLOR_SETS if args.jpeg else GRAY_SETS + COLOR_SETS)
+    sets = []
+    for name in names:
+        images = load_clean(Path(args.data) / "denoise" / name, 1 if name in GRAY_SETS else 3)
+        sets.append((name, images[: args.limit] if args.limit else images))
+    if args.jpeg:
+        lines = run_table(jpeg_rows(), sets, "dejpeg", args.qualities)
+    else:
+        rows = denoise_rows(Path(args.peers), args.classical)
+        lines = run_table(rows, sets, "denoise", args.sigmas)
+    print(
+        f"# {'JPEG artefact removal' if args.jpeg else 'Gaussian denoising'}, "
+        f"{platform.processor() or platform.machine()}, {args.threads} threads, "
+        f"torch {torch.__version__}, {time.strftime('%Y-%m-%d')}"
+        + (f", first {args.limit} images per set" if args.limit else "")
+    )
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
