@@ -1,0 +1,151 @@
+"""Release a finished denoise / dejpeg run into the zoo with a measured card (protocol dn-rgb).
+
+    python tools/release_restore.py runs/denoise-color denoise-color --default \
+        --command "imagesmith train configs/denoise/color.yaml"
+
+Denoisers are measured at sigma 15 / 25 / 50 on Set12 + BSD68 (gray models) or CBSD68 + Kodak24
+(colour models); JPEG artefact removers at quality 10 / 20 / 30 / 40 on the colour sets (PSNR and
+PSNR-B). The card's numbers are the numbers this script printed, never typed by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import torch
+import yaml
+from release_model import _cpu_name, _wall_time, publish
+
+from imagesmith.metrics.evaluate import mean_score
+from imagesmith.metrics.evaluate_restore import evaluate_restorer, load_clean
+from imagesmith.metrics.psnr import psnr_b
+from imagesmith.models.registry import model_info
+from imagesmith.models.saving import load_pretrained, read_config
+from imagesmith.pipelines.restore import RestorePipeline
+from imagesmith.zoo import ZOO_DIR
+
+LEVELS = {"denoise": (15.0, 25.0, 50.0), "dejpeg": (10.0, 20.0, 30.0, 40.0)}
+SETS = {1: ("Set12", "BSD68"), 3: ("CBSD68", "Kodak24")}
+
+
+def measure(
+    pipe: RestorePipeline, kind: str, channels: int, data: Path, limit: int = 0
+) -> dict[str, dict[str, dict[str, float]]]:
+    """{set: {"s25" | "q10": {"psnr", "ssim"[, "psnr_b"]}}} under dn-rgb."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for name in SETS[channels] if kind == "denoise" else SETS[3]:
+        images = load_clean(data / "denoise" / name, channels)
+        images = images[:limit] if limit else images
+        out[name] = {}
+        for level in LEVELS[kind]:
+            blocky: list[float] = []
+
+            def on_output(_, restored, clean, blocky=blocky):
+                blocky.append(float(psnr_b(restored.double() * 255, clean.double() * 255, 255)))
+
+            rows = evaluate_restorer(
+                lambda x, lv: pipe.restore_tensor(x, lv), images, kind, level, 0, on_output
+            )
+            m = mean_score(rows)
+            cell = {"psnr": round(m.psnr, 3), "ssim": round(m.ssim, 4)}
+            if kind == "dejpeg":
+                cell["psnr_b"] = round(sum(blocky) / len(blocky), 3)
+            key = f"{'s' if kind == 'denoise' else 'q'}{level:g}"
+            out[name][key] = cell
+            print(f"{name} {key}: {cell}")
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("run", type=Path)
+    ap.add_argument("name")
+    ap.add_argument("--data", type=Path, default=Path("../shared/datasets"))
+    ap.add_argument("--default", action="store_true")
+    ap.add_argument("--command", required=True, help="the exact command(s) that trained it")
+    ap.add_argument("--hardware", default=None)
+    ap.add_argument("--notes", default="")
+    ap.add_argument("--limit", type=int, default=0, help="first N images per set (tests only)")
+    ap.add_argument("--zoo", type=Path, default=ZOO_DIR, help="zoo folder (default: the package's)")
+    args = ap.parse_args(argv)
+
+    torch.set_num_threads(1)  # a training run may be using the other core
+    src = args.run / "model"
+    config = read_config(src)
+    kind, channels = config["task"], int(config["channels"])
+    cfg = yaml.safe_load((args.run / "config.yaml").read_text())
+    pipe = RestorePipeline.from_pretrained(src, kind=kind)
+    metrics = measure(pipe, kind, channels, args.data, args.limit)
+    params = sum(p.numel() for p in load_pretrained(src).parameters())
+    r = cfg["restore"]
+    lo, hi = config["level_range"]
+    if kind == "denoise":
+        task_line = f"Gaussian denoising, sigma {lo:g}-{hi:g} (0-255 scale), {channels} channel(s)"
+        degr = f"Gaussian sigma ~ U({lo:g}, {hi:g})"
+        if r["poisson_prob"]:
+            degr += f"; Poisson-Gaussian for {r['poisson_prob']:.0%} (gain {r['gain_range']})"
+        if r["clip_prob"]:
+            degr += f"; clipped to 8 bits for {r['clip_prob']:.0%}"
+    else:
+        task_line = f"JPEG artefact removal, quality {lo:g}-{hi:g}, {channels} channel(s)"
+        degr = f"PIL JPEG at quality ~ U{{{lo:g}..{hi:g}}}, random 8x8 grid offset"
+    header = "| set | " + " | ".join(next(iter(metrics.values()))) + " |"
+    table = [header, "|---|" + "---|" * len(next(iter(metrics.values())))]
+    for name, cells in metrics.items():
+        fmt = (
+            (lambda c: f"{c['psnr']:.2f} / {c['ssim']:.4f}")
+            if kind == "denoise"
+            else (lambda c: f"{c['psnr']:.2f} / {c['psnr_b']:.2f}")
+        )
+        table.append(f"| {name} | " + " | ".join(fmt(c) for c in cells.values()) + " |")
+    metric = "PSNR / SSIM" if kind == "denoise" else "PSNR / PSNR-B"
+    hardware = args.hardware or f"{_cpu_name()}, {cfg.get('threads') or 'default'} threads"
+    flag = "--sigma 25" if kind == "denoise" else "--quality 20"
+    card = f"""# {args.name}
+
+{task_line}. Architecture `{config["arch"]}` ({model_info(config["arch"]).description}),
+arguments {config["arch_args"]}, {params:,} parameters. Input in [0, 1] plus a level map;
+output clipped to [0, 1].
+
+| | |
+|---|---|
+| data | {", ".join(cfg["data"]["train_dirs"])} (random {r["patch"]}px crops, 8 flips/rotations) |
+| degradation | {degr} |
+| command | `{args.command}` |
+| steps | {config.get("trained_steps")} x batch {cfg["data"]["batch_size"]}, loss {cfg["loss"]}, Adam lr {cfg["optim"]["lr"]} {cfg["optim"]["schedule"]}, EMA {cfg["ema_decay"]}, precision {cfg.get("precision", "fp32")} |
+| wall time | {_wall_time(args.run) / 60:.1f} min |
+| hardware | {hardware} |
+| released | {time.strftime("%Y-%m-%d")} |
+
+## Measured (dn-rgb: seed-0 noise per image, not clipped; uint8 outputs; all channels)
+
+Cells: {metric}.
+
+{chr(10).join(table)}
+
+Reproduce: `imagesmith eval {kind} --data $IMAGESMITH_DATA/denoise/{next(iter(metrics))} {flag} --model {args.name}`
+{args.notes}
+"""
+    entry = {
+        "task": kind,
+        "channels": channels,
+        "arch": config["arch"],
+        "params": params,
+        "level_range": [lo, hi],
+        "metrics": metrics,
+    }
+    publish(
+        args.zoo,
+        args.name,
+        src,
+        card,
+        entry,
+        args.default,
+        lambda e: e.get("task") == kind and e.get("channels") == channels,
+    )
+
+
+if __name__ == "__main__":
+    main()
