@@ -224,8 +224,14 @@ def cmd_models(args: argparse.Namespace) -> int:
         )
     for name, e in sorted(others.items()):
         m = e.get("metrics", {})
+        size = f"{e.get('channels')}x{e.get('resolution')}"
         if e["task"] == "features":
             what = f"test accuracy {m.get('test_acc', float('nan')):.4f}"
+        elif e["task"] in ("denoise", "dejpeg"):
+            key = "s25" if e["task"] == "denoise" else "q20"
+            cells = [f"{s} {key} {v[key]['psnr']:.2f}" for s, v in m.items() if key in v]
+            what = "dn-rgb PSNR " + ", ".join(cells)
+            size = f"{e.get('channels')} ch"
         else:
             floor = (m.get("floor") or {}).get("fid")
             what = (
@@ -234,7 +240,6 @@ def cmd_models(args: argparse.Namespace) -> int:
             if "nll_bpd" in m:
                 what += f", NLL {m['nll_bpd']:.3f} bpd"
         flag = " *" if e.get("default") else ""
-        size = f"{e.get('channels')}x{e.get('resolution')}"
         print(
             f"{name + flag:<20} {e.get('kind') or e['task']:<9} {e.get('arch', ''):<12} "
             f"{e.get('params', 0):>10,} {size:>8}  {what}"
