@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ssim", "SSIM", "gaussian_window"]
+__all__ = ["ssim", "ssim_map", "SSIM", "gaussian_window"]
 
 
 def gaussian_window(size: int = 11, sigma: float = 1.5, dtype=torch.float64) -> torch.Tensor:
@@ -21,7 +21,7 @@ def gaussian_window(size: int = 11, sigma: float = 1.5, dtype=torch.float64) -> 
     return w / w.sum()
 
 
-def ssim(
+def ssim_map(
     a: torch.Tensor,
     b: torch.Tensor,
     data_range: float = 1.0,
@@ -30,10 +30,10 @@ def ssim(
     k1: float = 0.01,
     k2: float = 0.03,
 ) -> torch.Tensor:
-    """Mean SSIM per image, channels averaged.
+    """Local SSIM of every 'valid' window position.
 
-    Shape: (..., C, H, W) for both, H and W >= ``window_size``; returns shape (...).
-    Range: any, with ``data_range`` the dynamic range L (1.0 for [0, 1], 255 for uint8 scale).
+    Shape: (..., C, H, W) for both -> (..., C, H - window_size + 1, W - window_size + 1); entry
+    (i, j) belongs to the window centred on pixel (i + window_size // 2, j + window_size // 2).
     """
     if a.shape != b.shape:
         raise ValueError(f"ssim needs equal shapes, got {tuple(a.shape)} and {tuple(b.shape)}")
@@ -50,8 +50,24 @@ def ssim(
     sxy = F.conv2d(x * y, win) - mu_x * mu_y
     num = (2 * mu_x * mu_y + c1) * (2 * sxy + c2)
     den = (mu_x**2 + mu_y**2 + c1) * (sxx + syy + c2)
-    per_channel = (num / den).mean(dim=(-2, -1)).reshape(*lead, c)
-    return per_channel.mean(dim=-1)
+    return (num / den).reshape(*lead, c, *num.shape[-2:])
+
+
+def ssim(
+    a: torch.Tensor,
+    b: torch.Tensor,
+    data_range: float = 1.0,
+    window_size: int = 11,
+    sigma: float = 1.5,
+    k1: float = 0.01,
+    k2: float = 0.03,
+) -> torch.Tensor:
+    """Mean SSIM per image, channels averaged.
+
+    Shape: (..., C, H, W) for both, H and W >= ``window_size``; returns shape (...).
+    Range: any, with ``data_range`` the dynamic range L (1.0 for [0, 1], 255 for uint8 scale).
+    """
+    return ssim_map(a, b, data_range, window_size, sigma, k1, k2).mean(dim=(-3, -2, -1))
 
 
 class SSIM(nn.Module):

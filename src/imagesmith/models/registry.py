@@ -43,7 +43,14 @@ def register_model(name: str, task: str, description: str = ""):
 
 def _ensure_loaded() -> None:
     # Explicit imports of every architecture file; each import fills the registry once.
-    from imagesmith.models import classifiers, denoisers, gans, srnets, vaes  # noqa: F401
+    from imagesmith.models import (  # noqa: F401
+        classifiers,
+        denoisers,
+        gans,
+        inpainters,
+        srnets,
+        vaes,
+    )
 
 
 def list_models(task: str | None = None) -> list[str]:

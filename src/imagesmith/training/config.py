@@ -27,6 +27,7 @@ __all__ = [
     "VAEConfig",
     "SRGANConfig",
     "RestoreConfig",
+    "InpaintConfig",
     "load_config",
     "apply_overrides",
     "parse_set",
@@ -138,6 +139,26 @@ class RestoreConfig:
 
 
 @dataclass
+class InpaintConfig:
+    """Task ``inpaint``: masks and the generator's objective (the discriminator side is ``gan``).
+
+    Generator loss: L1 inside the hole * ``hole_weight`` + L1 outside * ``valid_weight`` +
+    adversarial * ``adv_weight`` (on the composite) + discriminator feature matching *
+    ``feature_weight``.
+    """
+
+    patch: int = 128
+    area: tuple[float, float] = (0.02, 0.6)  # hole fraction of training masks
+    box_prob: float = 0.3
+    hole_weight: float = 1.0
+    valid_weight: float = 0.1
+    adv_weight: float = 0.01
+    feature_weight: float = 1.0
+    val_areas: list[float] = field(default_factory=lambda: [0.1, 0.3, 0.5])
+    samples: int = 4  # validation images in the progress sheet
+
+
+@dataclass
 class VAEConfig:
     beta: float = 1.0  # weight of the KL term (beta-VAE for beta > 1)
     kl_warmup_steps: int = 0  # anneal beta linearly from 0 over these steps
@@ -176,17 +197,19 @@ class TrainConfig:
     vae: VAEConfig = field(default_factory=VAEConfig)
     srgan: SRGANConfig = field(default_factory=SRGANConfig)
     restore: RestoreConfig = field(default_factory=RestoreConfig)
+    inpaint: InpaintConfig = field(default_factory=InpaintConfig)
 
 
 # Sections that mean nothing to a task are left out of its saved config.yaml.
 _UNUSED_SECTIONS = {
-    "upscale": ("images", "gan", "vae", "srgan", "restore"),
-    "upscale-gan": ("images", "vae", "restore"),
-    "gan": ("vae", "srgan", "restore"),
-    "vae": ("gan", "srgan", "restore"),
-    "classify": ("gan", "vae", "srgan", "restore"),
-    "denoise": ("images", "gan", "vae", "srgan"),
-    "dejpeg": ("images", "gan", "vae", "srgan"),
+    "upscale": ("images", "gan", "vae", "srgan", "restore", "inpaint"),
+    "upscale-gan": ("images", "vae", "restore", "inpaint"),
+    "gan": ("vae", "srgan", "restore", "inpaint"),
+    "vae": ("gan", "srgan", "restore", "inpaint"),
+    "classify": ("gan", "vae", "srgan", "restore", "inpaint"),
+    "denoise": ("images", "gan", "vae", "srgan", "inpaint"),
+    "dejpeg": ("images", "gan", "vae", "srgan", "inpaint"),
+    "inpaint": ("images", "vae", "srgan", "restore"),
 }
 
 

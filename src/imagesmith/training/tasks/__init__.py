@@ -7,7 +7,7 @@ from imagesmith.training.config import TrainConfig
 
 __all__ = ["make_task", "TASKS"]
 
-TASKS = ("upscale", "upscale-gan", "gan", "vae", "classify", "denoise", "dejpeg")
+TASKS = ("upscale", "upscale-gan", "gan", "vae", "classify", "denoise", "dejpeg", "inpaint")
 
 
 def make_task(cfg: TrainConfig):
@@ -35,4 +35,8 @@ def make_task(cfg: TrainConfig):
         from imagesmith.training.tasks.restore import RestoreTask
 
         return RestoreTask(cfg)
+    if cfg.task == "inpaint":
+        from imagesmith.training.tasks.inpaint import InpaintTask
+
+        return InpaintTask(cfg)
     raise UserError(f"unknown task {cfg.task!r}; known: {', '.join(TASKS)}")

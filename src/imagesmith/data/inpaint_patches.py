@@ -1,0 +1,60 @@
+"""Inpainting training data: random clean crops with random free-form / box hole masks.
+
+Samples are pure functions of (seed, epoch, index) like every patch dataset here, so resume is
+exact. Item: (image (C, p, p) float in [0, 1], mask (1, p, p) in {0, 1}, 1 = hole).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch.utils.data import Dataset
+
+from imagesmith.data.sr_patches import item_seed, random_patch
+from imagesmith.errors import UserError
+from imagesmith.functional.masks import random_mask
+
+__all__ = ["InpaintPatchDataset"]
+
+
+class InpaintPatchDataset(Dataset):
+    """(image, mask) pairs keyed by ``(index, epoch)`` from the resumable sampler.
+
+    Args:
+        images: uint8 tensors (C, H, W).
+        patch: crop side.
+        length: virtual epoch length.
+        seed: base seed.
+        augment: the 8 dihedral transforms.
+        area: hole fraction range of the masks.
+        box_prob: share of box masks (the rest are brush strokes).
+    """
+
+    def __init__(
+        self,
+        images: Sequence[torch.Tensor],
+        patch: int = 128,
+        length: int = 3200,
+        seed: int = 0,
+        augment: bool = True,
+        area: tuple[float, float] = (0.02, 0.6),
+        box_prob: float = 0.3,
+    ) -> None:
+        self.images = [im for im in images if min(im.shape[-2:]) >= patch]
+        if not self.images:
+            raise UserError(f"no training image has a side >= {patch} px")
+        if not 0 <= area[0] <= area[1] <= 1:
+            raise UserError(f"mask area range must lie in [0, 1], got {area}")
+        self.patch, self.length, self.seed, self.augment = patch, length, seed, augment
+        self.area, self.box_prob = area, box_prob
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, key: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+        index, epoch = key
+        g = torch.Generator().manual_seed(item_seed(self.seed, epoch, index))
+        image = random_patch(self.images, self.patch, g, self.augment)
+        mask = random_mask(self.patch, self.patch, g, self.box_prob, self.area)
+        return image, mask

@@ -1,0 +1,150 @@
+"""Inpainting generator with Fourier convolutions, and a PatchGAN discriminator.
+
+:class:`FourierInpainter` follows LaMa's shape at a CPU-friendly size: a small strided encoder,
+residual blocks at 1/4 resolution that mix a local 3x3 convolution with a *spectral* branch (a
+1x1 convolution applied to the 2-D Fourier transform of the features, so every output position
+sees the whole image from the first block on, which is what large holes need), and a decoder with
+skip connections. Input: the image with its hole zeroed and the mask, (N, C + 1, H, W), image in
+[0, 1]; output (N, C, H, W) in [0, 1] (sigmoid). Callers composite: ``out * m + x * (1 - m)``.
+Any H, W works (padded to a multiple of 4 inside).
+
+:class:`PatchDiscriminator` is a spectral-normalised PatchGAN: a logit per overlapping patch.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from imagesmith.models.registry import register_model
+
+__all__ = ["FourierInpainter", "PatchDiscriminator", "SpectralTransform"]
+
+
+class SpectralTransform(nn.Module):
+    """Global branch: 1x1 conv down to c/2, FFT, 1x1 conv on (real, imag), inverse FFT, 1x1 up.
+
+    The FFT runs in float32 (no bfloat16 FFT on CPUs) and is normalised ("ortho") so its scale
+    does not depend on the image size.
+    """
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        half = channels // 2
+        self.reduce = nn.Conv2d(channels, half, 1)
+        self.spectral = nn.Conv2d(2 * half, 2 * half, 1)
+        self.expand = nn.Conv2d(half, channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.relu(self.reduce(x))
+        size = h.shape[-2:]
+        with torch.autocast(h.device.type, enabled=False):
+            f = torch.fft.rfft2(h.float(), norm="ortho")
+            f = torch.cat([f.real, f.imag], dim=1)
+            f = F.relu(self.spectral(f))
+            real, imag = f.chunk(2, dim=1)
+            g = torch.fft.irfft2(torch.complex(real, imag), s=size, norm="ortho")
+        return self.expand(h + g.to(h.dtype))
+
+
+class _FFCBlock(nn.Module):
+    """x + (local 3x3 + spectral) -> ReLU -> (local 3x3 + spectral)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.local1 = nn.Conv2d(channels, channels, 3, padding=1, padding_mode="reflect")
+        self.global1 = SpectralTransform(channels)
+        self.local2 = nn.Conv2d(channels, channels, 3, padding=1, padding_mode="reflect")
+        self.global2 = SpectralTransform(channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.relu(self.local1(x) + self.global1(x))
+        return x + self.local2(h) + self.global2(h)
+
+
+class FourierInpainter(nn.Module):
+    """Encoder (3 levels) -> Fourier residual blocks at 1/4 resolution -> decoder with skips.
+
+    Args:
+        channels: image channels (3 colour, 1 gray).
+        widths: features at full, 1/2 and 1/4 resolution.
+        blocks: Fourier residual blocks at 1/4 resolution.
+    """
+
+    def __init__(
+        self, channels: int = 3, widths: tuple[int, int, int] = (32, 64, 128), blocks: int = 6
+    ) -> None:
+        super().__init__()
+        w0, w1, w2 = widths
+        self.channels = channels
+        self.head = nn.Conv2d(channels + 1, w0, 5, padding=2, padding_mode="reflect")
+        self.down1 = nn.Conv2d(w0, w1, 4, stride=2, padding=1)
+        self.down2 = nn.Conv2d(w1, w2, 4, stride=2, padding=1)
+        self.body = nn.Sequential(*[_FFCBlock(w2) for _ in range(blocks)])
+        self.up2 = nn.ConvTranspose2d(w2, w1, 4, stride=2, padding=1)
+        self.fuse1 = nn.Conv2d(2 * w1, w1, 3, padding=1, padding_mode="reflect")
+        self.up1 = nn.ConvTranspose2d(w1, w0, 4, stride=2, padding=1)
+        self.fuse0 = nn.Conv2d(2 * w0, w0, 3, padding=1, padding_mode="reflect")
+        self.tail = nn.Conv2d(w0, channels, 3, padding=1, padding_mode="reflect")
+
+    def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = image.shape
+        if mask.shape != (n, 1, h, w):
+            raise ValueError(f"mask {tuple(mask.shape)} does not fit image {tuple(image.shape)}")
+        mask = mask.to(image.dtype)
+        x = torch.cat([image * (1 - mask), mask], dim=1)
+        ph, pw = (-h) % 4, (-w) % 4
+        if ph or pw:
+            x = F.pad(x, (0, pw, 0, ph), mode="replicate")
+        f0 = F.relu(self.head(x))
+        f1 = F.relu(self.down1(f0))
+        f2 = self.body(F.relu(self.down2(f1)))
+        u1 = F.relu(self.fuse1(torch.cat([F.relu(self.up2(f2)), f1], dim=1)))
+        u0 = F.relu(self.fuse0(torch.cat([F.relu(self.up1(u1)), f0], dim=1)))
+        return torch.sigmoid(self.tail(u0))[..., :h, :w]
+
+
+class PatchDiscriminator(nn.Module):
+    """PatchGAN (Isola et al.): stride-2 4x4 convs, LeakyReLU 0.2, spectral norm; a logit map.
+
+    Input (N, C, H, W) in [-1, 1] (as the GAN losses expect); output (N, 1, H/8 - 2, W/8 - 2)
+    logits for the default three stride-2 layers.
+    """
+
+    def __init__(self, channels: int = 3, width: int = 64, layers: int = 3) -> None:
+        super().__init__()
+        sn = nn.utils.parametrizations.spectral_norm
+        convs: list[nn.Module] = []
+        c_in = channels
+        for i in range(layers):
+            c_out = width * 2**i
+            convs += [sn(nn.Conv2d(c_in, c_out, 4, 2, 1)), nn.LeakyReLU(0.2)]
+            c_in = c_out
+        convs += [sn(nn.Conv2d(c_in, c_in * 2, 4, 1, 1)), nn.LeakyReLU(0.2)]
+        self.convs = nn.Sequential(*convs)
+        self.out = sn(nn.Conv2d(c_in * 2, 1, 4, 1, 1))
+
+    def feature_maps(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The activations after every LeakyReLU (for feature-matching losses)."""
+        maps = []
+        for layer in self.convs:
+            x = layer(x)
+            if isinstance(layer, nn.LeakyReLU):
+                maps.append(x)
+        return maps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.convs(x))
+
+
+@register_model("inpaint-ffc-s", task="inpaint")
+def inpaint_ffc_s(**kw) -> nn.Module:
+    """Fourier inpainter: 32/64/128 features, 6 Fourier residual blocks at 1/4 res (~2.6M)."""
+    return FourierInpainter(**{"widths": (32, 64, 128), "blocks": 6, **kw})
+
+
+@register_model("patch-d", task="inpaint-discriminator")
+def patch_d(**kw) -> nn.Module:
+    """PatchGAN discriminator with spectral norm (64 features, 3 stride-2 layers)."""
+    return PatchDiscriminator(**kw)

@@ -1,0 +1,208 @@
+"""Inpainting: a Fourier-convolution generator fills holes; a PatchGAN judges the composite.
+
+Phases (the GAN machinery of :mod:`imagesmith.training.tasks.gan` and ``upscale_gan``): the
+discriminator sees clean crops as real and composites (generated pixels in the hole, the input
+elsewhere) as fake, in [-1, 1]; the generator minimises hole-weighted L1 + adversarial loss +
+discriminator feature matching (``inpaint.*`` weights). Validation fills fixed seeded masks at
+each ``inpaint.val_areas`` hole fraction on ``data.val_dir`` and reports PSNR inside the hole
+(``hole_psnr_<area>``) and their mean (``psnr``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from imagesmith.data.inpaint_patches import InpaintPatchDataset
+from imagesmith.data.sr_patches import load_folder
+from imagesmith.errors import UserError
+from imagesmith.functional.grid import make_grid
+from imagesmith.functional.masks import random_mask
+from imagesmith.io.image import write_image
+from imagesmith.losses.adversarial import KINDS, d_loss, g_loss, r1_penalty
+from imagesmith.metrics.evaluate_restore import load_clean
+from imagesmith.metrics.inpaint import hole_psnr
+from imagesmith.models.registry import create_model
+from imagesmith.models.saving import save_pretrained
+from imagesmith.training.config import TrainConfig, expand
+from imagesmith.training.tasks.base import Phase
+
+__all__ = ["InpaintTask", "validation_masks"]
+
+VAL_SIDE = 256  # validation images are centre-cropped to this side (bounded cost)
+
+
+def validation_masks(images: list[torch.Tensor], area: float, seed: int) -> list[torch.Tensor]:
+    """One fixed mask per image with a hole fraction near ``area`` (seeded by image index)."""
+    out = []
+    for i, img in enumerate(images):
+        g = torch.Generator().manual_seed(seed * 1000 + i)
+        h, w = img.shape[-2:]
+        out.append(random_mask(h, w, g, box_prob=0.0, area=(area, area)))
+    return out
+
+
+class InpaintTask:
+    def __init__(self, cfg: TrainConfig) -> None:
+        g, p = cfg.gan, cfg.inpaint
+        if g.loss not in KINDS:
+            raise UserError(f"gan.loss must be one of {', '.join(KINDS)}, got {g.loss!r}")
+        self.cfg = cfg
+        self.arch_args = dict(cfg.model.args)
+        self.model = create_model(cfg.model.arch, **self.arch_args)
+        channels = getattr(self.model, "channels", 3)
+        self.D = create_model(g.discriminator.arch, channels=channels, **g.discriminator.args)
+        if p.feature_weight and not hasattr(self.D, "feature_maps"):
+            raise UserError(f"{g.discriminator.arch} has no feature maps; set feature_weight 0")
+        self.ema_module = self.model
+        self.phases = [
+            Phase("d", self.D, self._d_loss, lr=g.d_lr or None),
+            Phase("g", self.model, self._g_loss, every=g.n_critic, lr=g.g_lr or None),
+        ]
+        self._val: list[torch.Tensor] | None = None
+
+    # -- data ---------------------------------------------------------------------------------
+
+    def train_dataset(self) -> Dataset:
+        d, p = self.cfg.data, self.cfg.inpaint
+        images = [im for folder in d.train_dirs for im in load_folder(expand(folder))]
+        return InpaintPatchDataset(
+            images, p.patch, d.epoch_length, self.cfg.seed, d.augment, tuple(p.area), p.box_prob
+        )
+
+    def to_device(self, batch: Any, device: torch.device) -> Any:
+        return tuple(t.to(device, non_blocking=True) for t in batch)
+
+    # -- losses -------------------------------------------------------------------------------
+
+    def _composite(self, net: nn.Module, image: torch.Tensor, mask: torch.Tensor):
+        out = net(image, mask)
+        return out, out * mask + image * (1 - mask)
+
+    def _d_loss(self, batch: Any, net: nn.Module) -> tuple[torch.Tensor, dict[str, float]]:
+        image, mask = batch
+        with torch.no_grad():
+            _, fake = self._composite(self.model, image, mask)
+        real = image * 2 - 1
+        r1_gamma = self.cfg.gan.r1_gamma
+        if r1_gamma:
+            real = real.detach().requires_grad_(True)
+        real_logits, fake_logits = net(real), net(fake * 2 - 1)
+        loss = d_loss(self.cfg.gan.loss, real_logits, fake_logits)
+        logs = {"loss": float(loss.detach())}
+        if r1_gamma:
+            r1 = r1_penalty(real_logits, real)
+            loss = loss + 0.5 * r1_gamma * r1
+            logs["r1"] = float(r1.detach())
+        logs["real"] = float(real_logits.detach().float().mean())
+        logs["fake"] = float(fake_logits.detach().float().mean())
+        return loss, logs
+
+    def _g_loss(self, batch: Any, net: nn.Module) -> tuple[torch.Tensor, dict[str, float]]:
+        image, mask = batch
+        p = self.cfg.inpaint
+        out, comp = self._composite(net, image, mask)
+        err = (out - image).abs()
+        hole = (err * mask).sum() / (mask.sum() * image.shape[1]).clamp_min(1)
+        valid = (err * (1 - mask)).sum() / ((1 - mask).sum() * image.shape[1]).clamp_min(1)
+        self.D.requires_grad_(False)
+        try:
+            fake = comp * 2 - 1
+            adv = g_loss(self.cfg.gan.loss, self.D(fake))
+            if p.feature_weight:
+                with torch.no_grad():
+                    real_maps = self.D.feature_maps(image * 2 - 1)
+                fake_maps = self.D.feature_maps(fake)
+                feat = sum(
+                    (f - r).abs().mean() for f, r in zip(fake_maps, real_maps, strict=True)
+                ) / len(fake_maps)
+            else:
+                feat = torch.zeros((), device=image.device)
+        finally:
+            self.D.requires_grad_(True)
+        loss = (
+            p.hole_weight * hole
+            + p.valid_weight * valid
+            + p.adv_weight * adv
+            + p.feature_weight * feat
+        )
+        return loss, {
+            "loss": float(loss.detach()),
+            "hole_l1": float(hole.detach()),
+            "adv": float(adv.detach()),
+            "feature": float(feat.detach()),
+        }
+
+    # -- validation ---------------------------------------------------------------------------
+
+    def _val_images(self) -> list[torch.Tensor]:
+        if self._val is None:
+            channels = getattr(self.model, "channels", 3)
+            imgs = [t for _, t in load_clean(expand(self.cfg.data.val_dir), channels)]
+            self._val = [_center_crop(t, VAL_SIDE) for t in imgs]
+        return self._val
+
+    @torch.no_grad()
+    def _fill(
+        self, model: nn.Module, image: torch.Tensor, mask: torch.Tensor, device
+    ) -> torch.Tensor:
+        out = model(image[None].to(device), mask[None].to(device))[0].float().cpu()
+        return out * mask + image * (1 - mask)
+
+    def validate(self, model: nn.Module, device: torch.device) -> dict[str, float]:
+        """Hole PSNR (dB, uint8 outputs) at each validation hole fraction, and their mean."""
+        if not self.cfg.data.val_dir:
+            return {}
+        was_training = model.training
+        model.eval()
+        images = self._val_images()
+        out: dict[str, float] = {}
+        for area in self.cfg.inpaint.val_areas:
+            masks = validation_masks(images, area, self.cfg.seed)
+            scores = [
+                hole_psnr(self._fill(model, im, m, device), im, m)
+                for im, m in zip(images, masks, strict=True)
+            ]
+            out[f"hole_psnr_{area:g}"] = sum(scores) / len(scores)
+        model.train(was_training)
+        out["psnr"] = sum(out.values()) / len(out)
+        return out
+
+    def snapshot(self, model: nn.Module, device: torch.device, path: Path) -> None:
+        """Rows of (input with hole, output, ground truth) for the first validation images."""
+        if not self.cfg.data.val_dir:
+            return
+        was_training = model.training
+        model.eval()
+        images = self._val_images()[: self.cfg.inpaint.samples]
+        masks = validation_masks(images, 0.3, self.cfg.seed)
+        tiles = []
+        for im, m in zip(images, masks, strict=True):
+            tiles += [im * (1 - m) + m * 0.5, self._fill(model, im, m, device), im]
+        model.train(was_training)
+        side = min(min(t.shape[-2:]) for t in tiles)
+        tiles = [_center_crop(t, side) for t in tiles]
+        grid = make_grid(torch.stack(tiles), nrow=3, value_range=(0.0, 1.0))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_image(grid, path)
+
+    def release(self, model: nn.Module, folder: Path, **meta: Any) -> Path:
+        return save_pretrained(
+            model,
+            folder,
+            self.cfg.model.arch,
+            self.arch_args,
+            task="inpaint",
+            channels=getattr(model, "channels", 3),
+            **meta,
+        )
+
+
+def _center_crop(x: torch.Tensor, side: int) -> torch.Tensor:
+    h, w = x.shape[-2:]
+    top, left = max(0, (h - side) // 2), max(0, (w - side) // 2)
+    return x[..., top : top + side, left : left + side].contiguous()
