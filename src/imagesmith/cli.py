@@ -75,6 +75,27 @@ def _build_parser() -> argparse.ArgumentParser:
         rp.add_argument("--max-pixels", type=int, default=None, help="input pixel limit")
         rp.add_argument("--save-quality", type=int, default=95, help="JPEG/WebP output quality")
 
+    ip = sub.add_parser("inpaint", help="fill holes, remove objects and scratches")
+    ip.add_argument("input", metavar="INPUT", help="image file")
+    ip.add_argument(
+        "--mask",
+        required=True,
+        help="mask image (white = fill; with alpha: transparent = fill), or auto-scratches",
+    )
+    ip.add_argument("-o", "--output", required=True, help="output image file")
+    ip.add_argument(
+        "--model",
+        default=None,
+        help="shipped model name or model folder, or a classical method "
+        "(opencv-telea, opencv-ns, skimage-biharmonic)",
+    )
+    ip.add_argument("--invert-mask", action="store_true", help="black = fill instead")
+    ip.add_argument("--dilate", type=int, default=0, help="grow the hole by PX pixels")
+    ip.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    ip.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    ip.add_argument("--max-pixels", type=int, default=None, help="input pixel limit")
+    ip.add_argument("--save-quality", type=int, default=95, help="JPEG/WebP output quality")
+
     tr = sub.add_parser("train", help="train a model from a YAML recipe")
     tr.add_argument("config", nargs="?", help="recipe YAML (see configs/)")
     tr.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets")

@@ -137,6 +137,39 @@ def cmd_dejpeg(args: argparse.Namespace) -> int:
     return _cmd_restore(args, "dejpeg")
 
 
+def cmd_inpaint(args: argparse.Namespace) -> int:
+    from imagesmith.io.image import read_image, write_image
+    from imagesmith.pipelines.inpaint import AUTO_SCRATCHES, InpaintPipeline, NothingToDo
+
+    if args.dilate < 0:
+        raise UserError(f"--dilate must be >= 0, got {args.dilate}")
+    src = Path(args.input)
+    if not src.is_file():
+        raise UserError(f"{src}: no such file")
+    (dst,) = plan_outputs([args.input], [src], args.output, args.overwrite)
+    image = read_image(src, max_pixels=args.max_pixels)
+    if args.mask == AUTO_SCRATCHES:
+        mask = AUTO_SCRATCHES
+    else:
+        mask_path = Path(args.mask)
+        if not mask_path.is_file():
+            raise UserError(f"{mask_path}: no such mask file")
+        mask = read_image(mask_path, max_pixels=args.max_pixels)
+    pipe = InpaintPipeline.from_pretrained(args.model, device=args.device)
+    try:
+        res = pipe.inpaint(image, mask, invert=args.invert_mask, dilate=args.dilate)
+    except NothingToDo as e:
+        write_image(image, dst, overwrite=args.overwrite, quality=args.save_quality)
+        print(f"{e}; copied the image unchanged -> {dst}")
+        return 0
+    write_image(res.image, dst, overwrite=args.overwrite, quality=args.save_quality)
+    print(
+        f"filled {res.hole_fraction:.2%} of the pixels in {res.regions} region(s) "
+        f"with {pipe.name} -> {dst}"
+    )
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from imagesmith.training.config import load_config, parse_set
     from imagesmith.training.loop import resume_config, train

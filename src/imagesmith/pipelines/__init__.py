@@ -8,7 +8,7 @@ from imagesmith.errors import UserError
 
 __all__ = ["load_pipeline", "TASKS"]
 
-TASKS = ("upscale", "generate", "denoise", "dejpeg")
+TASKS = ("upscale", "generate", "denoise", "dejpeg", "inpaint")
 
 
 def load_pipeline(task: str, model: str | None = None, **kwargs: Any):
@@ -33,4 +33,8 @@ def load_pipeline(task: str, model: str | None = None, **kwargs: Any):
         from imagesmith.pipelines.restore import RestorePipeline
 
         return RestorePipeline.from_pretrained(model, kind=task, **kwargs)
+    if task == "inpaint":
+        from imagesmith.pipelines.inpaint import InpaintPipeline
+
+        return InpaintPipeline.from_pretrained(model, **kwargs)
     raise UserError(f"unknown task {task!r}; known: {', '.join(TASKS)}")
