@@ -79,3 +79,42 @@ def test_inpaint_bad_input(tmp_path, capsys, case, needle):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], err
     assert not (tmp_path / "o.png").exists()
+
+
+SHARED = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared/datasets"
+
+
+@pytest.mark.skipif(not (SHARED / "inpaint").is_dir(), reason="shared masks not present")
+def test_eval_inpaint_prints_bins(tmp_path, capsys):
+    (tmp_path / "clean").mkdir()
+    rng = np.random.default_rng(0)
+    write_image(rng.integers(0, 256, (64, 80, 3), dtype=np.uint8), tmp_path / "clean" / "a.png")
+    code, out, _ = _run(
+        capsys,
+        "eval",
+        "inpaint",
+        "--data",
+        tmp_path / "clean",
+        "--model",
+        "opencv-telea",
+        "--bins",
+        "1",
+        "6",
+        "--extractor",
+        "none",
+    )
+    assert code == 0 and "ip-bins" in out
+    rows = [line for line in out.splitlines() if line.startswith(("1-10%", "50-60%"))]
+    assert len(rows) == 2
+    code, _, err = _run(
+        capsys,
+        "eval",
+        "inpaint",
+        "--data",
+        tmp_path / "clean",
+        "--bins",
+        "7",
+        "--model",
+        "opencv-telea",
+    )
+    assert code == 2 and "--bins" in err

@@ -125,6 +125,20 @@ def _build_parser() -> argparse.ArgumentParser:
         er.add_argument("--seed", type=int, default=0, help="noise seed (per image)")
         er.add_argument("--device", default="cpu")
 
+    ei = ev_sub.add_parser("inpaint", help="PSNR/SSIM (whole, in hole) and KID by hole-area bin")
+    ei.add_argument("--data", nargs="+", required=True, help="folders of clean images")
+    ei.add_argument("--masks", default=None, help="irregular mask folder (default: shared)")
+    ei.add_argument("--model", default=None, help="model name/folder or classical method")
+    ei.add_argument("--bins", nargs="+", type=int, default=None, help="1..6 (default all)")
+    ei.add_argument("--limit", type=int, default=0, help="first N images per folder")
+    ei.add_argument(
+        "--extractor",
+        default=None,
+        help="features model for KID (default: the shipped colour one; 'none' to skip)",
+    )
+    ei.add_argument("--seed", type=int, default=0)
+    ei.add_argument("--device", default="cpu")
+
     ge = sub.add_parser("generate", help="sample images from a trained GAN or VAE")
     ge.add_argument("--model", default=None, help="shipped name, model folder or training run")
     ge.add_argument("-n", type=int, default=64, help="samples (parallel walks with --interpolate)")
