@@ -1,0 +1,211 @@
+"""Inpainting benchmark: learned model vs classical methods by hole-area bin, plus sheets.
+
+One run, same images and masks for every method (protocol ip-bins, see
+``imagesmith.evaluation.inpaint``): Kodak24 and CBSD68 centre squares with the NVIDIA irregular
+test masks. Prints hole PSNR, hole SSIM, KID x1000 on hole patches (when a feature extractor is
+available) and whole-image PSNR per bin, and CPU seconds per image. Writes into ``--out``:
+
+* ``inpaint_sheet.png``: input with hole, every method, ground truth, for a few images;
+* ``inpaint_samples.png``: the same on ../shared/datasets/inpaint/samples (EdgeConnect masks:
+  white = hole; MAT masks: black = hole, so they are inverted);
+* ``scratches.png``: an artificially scratched and dusted photo, the auto-scratches mask and the
+  repairs, with detection recall / precision and PSNR before and after in the printed output.
+
+    python benchmarks/inpaint.py --threads 2
+    python benchmarks/inpaint.py --limit 8 --bins 1 3 6     # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from imagesmith.classical.inpaint import CLASSICAL_INPAINTERS
+from imagesmith.classical.scratches import detect_scratches
+from imagesmith.errors import UserError
+from imagesmith.evaluation.inpaint import BINS, bin_masks, evaluate_inpainter, square_crop
+from imagesmith.functional.grid import make_grid
+from imagesmith.io.image import Image, list_images, read_image, write_image
+from imagesmith.metrics.evaluate_restore import load_clean
+from imagesmith.metrics.extractors import default_extractor, load_extractor
+from imagesmith.metrics.psnr import psnr
+from imagesmith.pipelines.inpaint import InpaintPipeline, load_mask
+
+SHEET_SIDE = 192
+
+
+def methods(names: list[str] | None) -> list[InpaintPipeline]:
+    pipes = []
+    if names is None:
+        try:
+            pipes.append(InpaintPipeline.from_pretrained(None))
+        except UserError as e:
+            print(f"note: no learned inpainter ({e})", file=sys.stderr)
+        names = list(CLASSICAL_INPAINTERS)
+    return pipes + [InpaintPipeline.from_pretrained(n) for n in names]
+
+
+def _resize(x: torch.Tensor, side: int) -> torch.Tensor:
+    return torch.nn.functional.interpolate(x[None], size=(side, side), mode="area")[0]
+
+
+def scratch_demo(image: torch.Tensor, pipes: list[InpaintPipeline], out: Path) -> list[str]:
+    """Draw scratches and dust (seeded), detect them, repair with every method; print numbers."""
+    import cv2
+
+    a = np.ascontiguousarray((image.numpy().transpose(1, 2, 0) * 255).round().astype(np.uint8))
+    truth = np.zeros(a.shape[:2], np.uint8)
+    rng = np.random.default_rng(0)
+    h, w = truth.shape
+    for i in range(6):
+        p1 = (int(rng.integers(0, w)), int(rng.integers(0, h)))
+        p2 = (int(rng.integers(0, w)), int(rng.integers(0, h)))
+        shade, width = (235 if i % 2 else 20), int(rng.integers(1, 3))
+        cv2.line(a, p1, p2, (shade,) * 3, width)
+        cv2.line(truth, p1, p2, 1, width)
+    for i in range(30):
+        c, r = (int(rng.integers(0, w)), int(rng.integers(0, h))), int(rng.integers(1, 3))
+        cv2.circle(a, c, r, ((240 if i % 2 else 15),) * 3, -1)
+        cv2.circle(truth, c, r, 1, -1)
+    scratched = Image(a)
+    x = torch.from_numpy(a.transpose(2, 0, 1).astype(np.float32) / 255)
+    found = detect_scratches(x)[0].numpy() > 0.5
+    t = truth > 0
+    lines = [
+        f"auto-scratches on a scratched Kodak photo: recall {(found & t).sum() / t.sum():.3f}, "
+        f"precision {(found & t).sum() / max(found.sum(), 1):.3f} (the mask is grown by 1 px), "
+        f"mask {found.mean():.2%} of the pixels",
+        f"PSNR before repair: {float(psnr(x, image)):.2f} dB",
+    ]
+    tiles = [x, torch.from_numpy(found.astype(np.float32))[None].expand(3, -1, -1)]
+    for pipe in pipes:
+        res = pipe.inpaint(scratched, "auto-scratches")
+        y = torch.from_numpy(res.image.array.transpose(2, 0, 1).astype(np.float32) / 255)
+        lines.append(f"PSNR after {pipe.name}: {float(psnr(y, image)):.2f} dB")
+        tiles.append(y)
+    tiles.append(image)
+    write_image(make_grid(torch.stack(tiles), nrow=len(tiles), value_range=(0, 1)), out)
+    return lines
+
+
+def samples_sheet(root: Path, pipes: list[InpaintPipeline], out: Path) -> None:
+    rows = []
+    for images_dir in sorted(root.glob("*/*/images")):
+        invert = images_dir.parts[-3] == "mat"  # MAT masks: black = hole
+        masks = list_images(images_dir.parent / "masks")
+        for k, f in enumerate(list_images(images_dir)[:2]):
+            img = read_image(f)
+            mask = read_image(masks[k % len(masks)])
+            if (mask.height, mask.width) != (img.height, img.width):
+                continue
+            x = torch.from_numpy(img.to_float()[..., :3].transpose(2, 0, 1).copy())
+            m = load_mask(mask, img.height, img.width, invert)
+            row = [_resize(x * (1 - m) + 0.5 * m, SHEET_SIDE)]
+            for pipe in pipes:
+                y = pipe.inpaint(img, mask, invert=invert).image.to_float()[..., :3]
+                row.append(_resize(torch.from_numpy(y.transpose(2, 0, 1).copy()), SHEET_SIDE))
+            rows += row
+    if rows:
+        grid = make_grid(torch.stack(rows), nrow=len(pipes) + 1, value_range=(0, 1))
+        write_image(grid, out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=os.environ.get("IMAGESMITH_DATA", "../shared/datasets"))
+    ap.add_argument("--sets", nargs="+", default=["Kodak24", "CBSD68"])
+    ap.add_argument("--methods", nargs="+", default=None, help="default: shipped + classical")
+    ap.add_argument("--bins", nargs="+", type=int, default=None, help="1..6 (default all)")
+    ap.add_argument("--limit", type=int, default=0, help="first N images per set")
+    ap.add_argument("--extractor", default=None, help="features model for KID ('none' to skip)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", default="docs/images", help="folder for the sheets")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    import cv2
+
+    cv2.setNumThreads(args.threads)
+    data, out = Path(args.data), Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    images = []
+    for name in args.sets:
+        found = load_clean(data / "denoise" / name, 3)
+        images += found[: args.limit] if args.limit else found
+    masks = bin_masks(data / "inpaint" / "masks_irregular_test")
+    bins = [b - 1 for b in args.bins] if args.bins else list(range(len(BINS)))
+    extractor = None
+    if args.extractor != "none":
+        try:
+            extractor = load_extractor(args.extractor or default_extractor(3))
+        except UserError as e:
+            print(f"note: KID skipped ({e})", file=sys.stderr)
+    pipes = methods(args.methods)
+    sheet_bins, sheet_images = {bins[len(bins) // 2], bins[-1]}, (0, 1, 2)
+    sheet: dict[tuple[int, int], list[torch.Tensor]] = {}
+    results = {}
+    for pipe in pipes:
+
+        def keep(b, i, m, filled):
+            if b in sheet_bins and i in sheet_images:
+                sheet.setdefault((b, i), []).append(filled)
+
+        t0 = time.perf_counter()
+        results[pipe.name] = evaluate_inpainter(
+            pipe.fill_tensor, images, masks, bins, extractor, on_output=keep
+        )
+        print(f"  {pipe.name}: {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+
+    print(
+        f"# Inpainting (ip-bins), {', '.join(args.sets)} ({len(images)} images), "
+        f"{platform.machine()}, {args.threads} threads, torch {torch.__version__}, "
+        f"{time.strftime('%Y-%m-%d')}"
+    )
+    head = " | ".join(BINS[b] for b in bins)
+    tables = [
+        ("hole PSNR (dB)", lambda r: f"{r.hole_psnr:.2f}"),
+        ("hole SSIM", lambda r: f"{r.hole_ssim:.4f}"),
+        ("whole-image PSNR (dB)", lambda r: f"{r.psnr:.2f}"),
+    ]
+    if extractor is not None:
+        tables.insert(2, ("KID x1000 on hole patches", lambda r: f"{r.kid.mean * 1e3:.2f}"))
+    for title, cell in tables:
+        print(f"\n{title}\n\n| method | {head} | CPU s/img |")
+        print("|---|" + "---|" * len(bins) + "---:|")
+        for name, rows in results.items():
+            speed = sum(r.seconds_per_image for r in rows) / len(rows)
+            print(f"| {name} | {' | '.join(cell(r) for r in rows)} | {speed:.2f} |")
+    if extractor is not None:
+        print(f"\nKID features: {extractor.info.name}, sha256 {extractor.info.weights_sha256}")
+
+    tiles = []
+    for (b, i), outs in sorted(sheet.items()):
+        clean = square_crop(images[i][1])
+        m = torch.nn.functional.interpolate(
+            torch.from_numpy(read_image(masks[b][i]).to_float()[..., 0] >= 0.5).float()[None, None],
+            size=clean.shape[-2:],
+        )[0]
+        row = [clean * (1 - m) + 0.5 * m, *outs, clean]
+        tiles += [_resize(t, SHEET_SIDE) for t in row]
+    if tiles:
+        grid = make_grid(torch.stack(tiles), nrow=len(pipes) + 2, value_range=(0, 1))
+        write_image(grid, out / "inpaint_sheet.png", overwrite=True)
+    samples_sheet(data / "inpaint" / "samples", pipes, out / "inpaint_samples_tmp.png")
+    if (out / "inpaint_samples_tmp.png").exists():
+        (out / "inpaint_samples_tmp.png").replace(out / "inpaint_samples.png")
+    kodak = square_crop(load_clean(data / "denoise" / "Kodak24", 3)[3][1])
+    print()
+    for line in scratch_demo(kodak, pipes, out / "scratches_tmp.png"):
+        print(line)
+    (out / "scratches_tmp.png").replace(out / "scratches.png")
+    print(f"\nsheets: {out}/inpaint_sheet.png, inpaint_samples.png, scratches.png")
+
+
+if __name__ == "__main__":
+    main()
