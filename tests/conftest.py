@@ -86,3 +86,20 @@ def split_gray_folder(tmp_path):
                 arr = np.clip(base + rng.normal(0, 25, (28, 28)), 0, 255).astype(np.uint8)
                 PILImage.fromarray(arr).save(d / f"{i}.png")
     return tmp_path / "data"
+
+
+@pytest.fixture
+def smooth_photos(tmp_path):
+    """``train/`` and ``val/`` folders with two smooth 48x52 RGB images each (training tests)."""
+    import numpy as np
+    from PIL import Image
+
+    y, x = np.mgrid[0:48, 0:52] / 48.0
+    for split in ("train", "val"):
+        (tmp_path / split).mkdir()
+        for k in range(2):
+            img = np.stack([np.sin((3 + k) * x + c) * np.cos(2 * y - c) for c in range(3)], -1)
+            Image.fromarray(((img * 0.4 + 0.5) * 255).astype(np.uint8)).save(
+                tmp_path / split / f"{k}.png"
+            )
+    return tmp_path

@@ -47,10 +47,32 @@ def plan_outputs(inputs: list[str], files: list[Path], output: str, overwrite: b
     return targets
 
 
-def cmd_upscale(args: argparse.Namespace) -> int:
+def _for_each_file(files, targets, args, quality, n_tiles, work) -> None:
+    """Read each input, run ``work(image, on_tile) -> (result, note)``, write the result.
+
+    Progress: a bar over files when there are several, else over tiles when there are several.
+    ``note`` (or None) is printed per file, e.g. the estimated noise level.
+    """
     from tqdm import tqdm
 
     from imagesmith.io.image import read_image, write_image
+
+    many = len(files) > 1
+    bar_files = tqdm(total=len(files), unit="img", disable=None if many else True, file=sys.stderr)
+    for src, dst in zip(files, targets, strict=True):
+        image = read_image(src, max_pixels=args.max_pixels)
+        n = n_tiles(image)
+        disable = None if (n > 1 and not many) else True
+        with tqdm(total=n, unit="tile", leave=False, file=sys.stderr, disable=disable) as bar:
+            result, note = work(image, bar.update)
+        write_image(result, dst, overwrite=args.overwrite, quality=quality)
+        if note:
+            tqdm.write(f"{src.name}: {note}", file=sys.stdout)
+        bar_files.update(1)
+    bar_files.close()
+
+
+def cmd_upscale(args: argparse.Namespace) -> int:
     from imagesmith.pipelines.upscale import UpscalePipeline, check_scale
 
     check_scale(args.scale)
@@ -59,22 +81,14 @@ def cmd_upscale(args: argparse.Namespace) -> int:
     files = collect_inputs(args.inputs)
     targets = plan_outputs(args.inputs, files, args.output, args.overwrite)
     pipe = UpscalePipeline.from_pretrained(args.model, scale=args.scale, device=args.device)
-    many = len(files) > 1
-    bar_files = tqdm(total=len(files), unit="img", disable=None if many else True, file=sys.stderr)
-    for src, dst in zip(files, targets, strict=True):
-        image = read_image(src, max_pixels=args.max_pixels)
-        n = pipe.n_tiles(image.height, image.width, args.tile)
-        with tqdm(
-            total=n,
-            unit="tile",
-            leave=False,
-            file=sys.stderr,
-            disable=None if (n > 1 and not many) else True,
-        ) as bar:
-            result = pipe(image, tile=args.tile, on_tile=bar.update)
-        write_image(result, dst, overwrite=args.overwrite, quality=args.quality)
-        bar_files.update(1)
-    bar_files.close()
+    _for_each_file(
+        files,
+        targets,
+        args,
+        args.quality,
+        lambda image: pipe.n_tiles(image.height, image.width, args.tile),
+        lambda image, on_tile: (pipe(image, tile=args.tile, on_tile=on_tile), None),
+    )
     where = targets[0] if len(targets) == 1 else Path(args.output)
     print(f"upscaled {len(files)} image(s) x{pipe.scale} with {pipe.name} -> {where}")
     return 0
@@ -91,38 +105,29 @@ def parse_level(raw: str, flag: str) -> float | str:
 
 
 def _cmd_restore(args: argparse.Namespace, kind: str) -> int:
-    from tqdm import tqdm
-
-    from imagesmith.io.image import read_image, write_image
     from imagesmith.pipelines.restore import RestorePipeline
 
-    flag = "--sigma" if kind == "denoise" else "--quality"
-    level = parse_level(args.level, flag)
+    what = "sigma" if kind == "denoise" else "quality"
+    level = parse_level(args.level, f"--{what}")
     if args.tile is not None and args.tile < 1:
         raise UserError(f"--tile must be positive, got {args.tile}")
     files = collect_inputs(args.inputs)
     targets = plan_outputs(args.inputs, files, args.output, args.overwrite)
     pipe = RestorePipeline.from_pretrained(args.model, kind=kind, device=args.device)
     gain = getattr(args, "gain", 0.0)
-    many = len(files) > 1
-    bar_files = tqdm(total=len(files), unit="img", disable=None if many else True, file=sys.stderr)
-    what = "sigma" if kind == "denoise" else "quality"
-    for src, dst in zip(files, targets, strict=True):
-        image = read_image(src, max_pixels=args.max_pixels)
-        n = pipe.n_tiles(image.height, image.width, args.tile)
-        with tqdm(
-            total=n,
-            unit="tile",
-            leave=False,
-            file=sys.stderr,
-            disable=None if (n > 1 and not many) else True,
-        ) as bar:
-            res = pipe.restore(image, level, gain=gain, tile=args.tile, on_tile=bar.update)
-        write_image(res.image, dst, overwrite=args.overwrite, quality=args.save_quality)
-        note = " (estimated)" if res.estimated else ""
-        tqdm.write(f"{src.name}: {what} {res.level:.1f}{note}", file=sys.stdout)
-        bar_files.update(1)
-    bar_files.close()
+
+    def work(image, on_tile):
+        res = pipe.restore(image, level, gain=gain, tile=args.tile, on_tile=on_tile)
+        return res.image, f"{what} {res.level:.1f}" + (" (estimated)" if res.estimated else "")
+
+    _for_each_file(
+        files,
+        targets,
+        args,
+        args.save_quality,
+        lambda image: pipe.n_tiles(image.height, image.width, args.tile),
+        work,
+    )
     where = targets[0] if len(targets) == 1 else Path(args.output)
     done = "denoised" if kind == "denoise" else "de-blocked"
     print(f"{done} {len(files)} image(s) with {pipe.name} -> {where}")

@@ -11,7 +11,9 @@ from collections.abc import Callable, Iterator
 
 import torch
 
-__all__ = ["tile_starts", "blend_ramp", "tiled_apply", "count_tiles"]
+from imagesmith.errors import UserError
+
+__all__ = ["tile_starts", "blend_ramp", "tiled_apply", "count_tiles", "choose_tile"]
 
 
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
@@ -24,6 +26,25 @@ def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
     starts = list(range(0, length - tile, step))
     starts.append(length - tile)
     return starts
+
+
+def choose_tile(
+    h: int,
+    w: int,
+    tile: int | None,
+    overlap: int,
+    auto_tile: int = 512 * 512,
+    default_tile: int = 256,
+) -> int | None:
+    """The tile side for an h x w input: ``tile`` when given; else None (whole image) up to
+    ``auto_tile`` pixels and ``default_tile`` above, so memory stays bounded for any size.
+    A tile no larger than the overlap is a user error."""
+    t = tile
+    if t is None and h * w > auto_tile:
+        t = default_tile
+    if t is not None and t <= overlap:
+        raise UserError(f"--tile {t} must be larger than the overlap ({overlap} px)")
+    return t
 
 
 def count_tiles(h: int, w: int, tile: int, overlap: int) -> int:

@@ -25,6 +25,8 @@ __all__ = [
     "g_loss",
     "gradient_penalty",
     "r1_penalty",
+    "discriminator_objective",
+    "feature_matching",
 ]
 
 KINDS = ("ns", "minimax", "hinge", "wgan")
@@ -85,3 +87,34 @@ def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     """
     (grad,) = torch.autograd.grad(real_logits.float().sum(), real, create_graph=True)
     return grad.float().flatten(1).pow(2).sum(dim=1).mean()
+
+
+def discriminator_objective(
+    d: torch.nn.Module, kind: str, real: torch.Tensor, fake: torch.Tensor, r1_gamma: float = 0.0
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """The D phase of image-to-image GANs (SRGAN, inpainting): ``kind`` loss on ``real`` and
+    ``fake`` batches (already in D's input range, ``fake`` detached), plus ``r1_gamma / 2`` x R1
+    on the real batch. Returns the loss and its logs (loss, r1, mean real / fake logits)."""
+    if r1_gamma:
+        real = real.detach().requires_grad_(True)
+    real_logits, fake_logits = d(real), d(fake)
+    loss = d_loss(kind, real_logits, fake_logits)
+    logs = {"loss": float(loss.detach())}
+    if r1_gamma:
+        r1 = r1_penalty(real_logits, real)
+        loss = loss + 0.5 * r1_gamma * r1
+        logs["r1"] = float(r1.detach())
+    logs["real"] = float(real_logits.detach().float().mean())
+    logs["fake"] = float(fake_logits.detach().float().mean())
+    return loss, logs
+
+
+def feature_matching(d: torch.nn.Module, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """Mean L1 distance between ``d.feature_maps`` of ``fake`` and of ``real`` (no gradient
+    through the real branch), averaged over the layers (pix2pixHD / SRGAN-style)."""
+    with torch.no_grad():
+        real_maps = d.feature_maps(real)
+    fake_maps = d.feature_maps(fake)
+    return sum((f - r).abs().mean() for f, r in zip(fake_maps, real_maps, strict=True)) / len(
+        fake_maps
+    )

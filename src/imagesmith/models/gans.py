@@ -32,6 +32,7 @@ __all__ = [
     "ResDiscriminator",
     "start_size",
     "standing_stats",
+    "leaky_relu_maps",
 ]
 
 
@@ -133,12 +134,7 @@ class DCGANDiscriminator(nn.Module):
 
     def feature_maps(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The activations after every LeakyReLU (for feature-matching losses)."""
-        maps = []
-        for layer in self.convs:
-            x = layer(x)
-            if isinstance(layer, nn.LeakyReLU):
-                maps.append(x)
-        return maps
+        return leaky_relu_maps(self.convs, x)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         h = self.convs(x).flatten(1)
@@ -146,6 +142,16 @@ class DCGANDiscriminator(nn.Module):
         if self.embed is not None:  # projection discriminator
             out = out + (self.embed(_labels(y)) * h).sum(dim=1)
         return out
+
+
+def leaky_relu_maps(layers: nn.Sequential, x: torch.Tensor) -> list[torch.Tensor]:
+    """Run ``layers`` on ``x`` and return the output of every LeakyReLU in it."""
+    maps = []
+    for layer in layers:
+        x = layer(x)
+        if isinstance(layer, nn.LeakyReLU):
+            maps.append(x)
+    return maps
 
 
 def _dcgan_init(module: nn.Module) -> None:

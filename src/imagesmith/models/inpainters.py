@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from imagesmith.models.gans import leaky_relu_maps
 from imagesmith.models.registry import register_model
 
 __all__ = ["FourierInpainter", "PatchDiscriminator", "SpectralTransform"]
@@ -127,12 +128,7 @@ class PatchDiscriminator(nn.Module):
 
     def feature_maps(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The activations after every LeakyReLU (for feature-matching losses)."""
-        maps = []
-        for layer in self.convs:
-            x = layer(x)
-            if isinstance(layer, nn.LeakyReLU):
-                maps.append(x)
-        return maps
+        return leaky_relu_maps(self.convs, x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.out(self.convs(x))

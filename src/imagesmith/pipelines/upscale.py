@@ -22,7 +22,7 @@ from torch import nn
 from imagesmith.errors import UserError
 from imagesmith.functional.color import rgb_to_gray
 from imagesmith.functional.resize import imresize
-from imagesmith.functional.tiles import count_tiles, tiled_apply
+from imagesmith.functional.tiles import choose_tile, count_tiles, tiled_apply
 from imagesmith.io.image import Image, as_image
 from imagesmith.models.saving import load_pretrained, read_config
 from imagesmith.pipelines.device import pick_device
@@ -94,11 +94,7 @@ class UpscalePipeline:
 
     def _tile_for(self, h: int, w: int, tile: int | None) -> int | None:
         t = tile if tile is not None else self.tile
-        if t is None and h * w > self.auto_tile:
-            t = self.default_tile
-        if t is not None and t <= self.overlap:
-            raise UserError(f"--tile {t} must be larger than the overlap ({self.overlap} px)")
-        return t
+        return choose_tile(h, w, t, self.overlap, self.auto_tile, self.default_tile)
 
     @torch.inference_mode()
     def upscale_tensor(

@@ -23,7 +23,12 @@ from imagesmith.errors import UserError
 from imagesmith.functional.grid import make_grid
 from imagesmith.functional.masks import random_mask
 from imagesmith.io.image import write_image
-from imagesmith.losses.adversarial import KINDS, d_loss, g_loss, r1_penalty
+from imagesmith.losses.adversarial import (
+    KINDS,
+    discriminator_objective,
+    feature_matching,
+    g_loss,
+)
 from imagesmith.metrics.evaluate_restore import load_clean
 from imagesmith.metrics.inpaint import hole_psnr
 from imagesmith.models.registry import create_model
@@ -87,20 +92,8 @@ class InpaintTask:
         image, mask = batch
         with torch.no_grad():
             _, fake = self._composite(self.model, image, mask)
-        real = image * 2 - 1
-        r1_gamma = self.cfg.gan.r1_gamma
-        if r1_gamma:
-            real = real.detach().requires_grad_(True)
-        real_logits, fake_logits = net(real), net(fake * 2 - 1)
-        loss = d_loss(self.cfg.gan.loss, real_logits, fake_logits)
-        logs = {"loss": float(loss.detach())}
-        if r1_gamma:
-            r1 = r1_penalty(real_logits, real)
-            loss = loss + 0.5 * r1_gamma * r1
-            logs["r1"] = float(r1.detach())
-        logs["real"] = float(real_logits.detach().float().mean())
-        logs["fake"] = float(fake_logits.detach().float().mean())
-        return loss, logs
+        g = self.cfg.gan
+        return discriminator_objective(net, g.loss, image * 2 - 1, fake * 2 - 1, g.r1_gamma)
 
     def _g_loss(self, batch: Any, net: nn.Module) -> tuple[torch.Tensor, dict[str, float]]:
         image, mask = batch
@@ -114,12 +107,7 @@ class InpaintTask:
             fake = comp * 2 - 1
             adv = g_loss(self.cfg.gan.loss, self.D(fake))
             if p.feature_weight:
-                with torch.no_grad():
-                    real_maps = self.D.feature_maps(image * 2 - 1)
-                fake_maps = self.D.feature_maps(fake)
-                feat = sum(
-                    (f - r).abs().mean() for f, r in zip(fake_maps, real_maps, strict=True)
-                ) / len(fake_maps)
+                feat = feature_matching(self.D, fake, image * 2 - 1)
             else:
                 feat = torch.zeros((), device=image.device)
         finally:

@@ -21,11 +21,10 @@ from imagesmith.losses.pixel import pixel_loss
 from imagesmith.metrics.evaluate import mean_score
 from imagesmith.metrics.evaluate_restore import evaluate_restorer, load_clean
 from imagesmith.models.registry import create_model
-from imagesmith.models.saving import load_pretrained, save_pretrained
+from imagesmith.models.saving import save_pretrained
 from imagesmith.training.config import TrainConfig, expand
 from imagesmith.training.tasks.base import Phase
-from imagesmith.training.tasks.upscale import load_matching
-from imagesmith.zoo import resolve
+from imagesmith.training.tasks.upscale import init_from
 
 __all__ = ["RestoreTask", "level_input"]
 
@@ -54,9 +53,7 @@ class RestoreTask:
         self.arch_args = {"channels": r.channels, **cfg.model.args}
         self.model = create_model(cfg.model.arch, **self.arch_args)
         if cfg.model.init_from:
-            source = load_pretrained(resolve(expand(cfg.model.init_from)))
-            missing = load_matching(self.model, source)
-            self.init_note = f"initialised from {cfg.model.init_from}; fresh: {missing}"
+            self.init_note = init_from(self.model, cfg.model.init_from)
         self.criterion = pixel_loss(cfg.loss)
         self.phases = [Phase(self.kind, self.model, self._loss)]
         self._val: list[tuple[str, torch.Tensor]] | None = None

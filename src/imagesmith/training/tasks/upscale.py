@@ -19,7 +19,7 @@ from imagesmith.training.config import TrainConfig, expand
 from imagesmith.training.tasks.base import Phase
 from imagesmith.zoo import resolve
 
-__all__ = ["UpscaleTask", "load_matching"]
+__all__ = ["UpscaleTask", "load_matching", "init_from"]
 
 
 def load_matching(model: nn.Module, source: nn.Module) -> list[str]:
@@ -35,6 +35,13 @@ def load_matching(model: nn.Module, source: nn.Module) -> list[str]:
     return sorted(set(own) - set(keep))
 
 
+def init_from(model: nn.Module, source: str) -> str:
+    """Start ``model`` from the matching tensors of a model folder or shipped model name;
+    returns a note naming the tensors left fresh (for the run log)."""
+    missing = load_matching(model, load_pretrained(resolve(expand(source))))
+    return f"initialised from {source}; fresh: {missing}"
+
+
 class UpscaleTask:
     def __init__(self, cfg: TrainConfig) -> None:
         if cfg.scale not in (2, 3, 4):
@@ -43,9 +50,7 @@ class UpscaleTask:
         self.arch_args = {"scale": cfg.scale, **cfg.model.args}
         self.model = create_model(cfg.model.arch, **self.arch_args)
         if cfg.model.init_from:
-            source = load_pretrained(resolve(expand(cfg.model.init_from)))
-            missing = load_matching(self.model, source)
-            self.init_note = f"initialised from {cfg.model.init_from}; fresh: {missing}"
+            self.init_note = init_from(self.model, cfg.model.init_from)
         self.criterion = pixel_loss(cfg.loss)
         self.phases = [Phase("sr", self.model, self._loss)]
         self._val: list[tuple[str, torch.Tensor]] | None = None

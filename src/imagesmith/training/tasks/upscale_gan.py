@@ -18,7 +18,12 @@ import torch
 from torch import nn
 
 from imagesmith.errors import UserError
-from imagesmith.losses.adversarial import KINDS, d_loss, g_loss, r1_penalty
+from imagesmith.losses.adversarial import (
+    KINDS,
+    discriminator_objective,
+    feature_matching,
+    g_loss,
+)
 from imagesmith.losses.perceptual import PerceptualLoss
 from imagesmith.models.registry import create_model
 from imagesmith.training.config import TrainConfig, expand
@@ -70,19 +75,8 @@ class UpscaleGANTask(UpscaleTask):
         lr, hr = batch
         with torch.no_grad():
             sr = self.model(lr).clamp(0, 1)
-        real = hr * 2 - 1
-        if self.cfg.gan.r1_gamma:
-            real = real.detach().requires_grad_(True)
-        real_logits, fake_logits = net(real), net(sr * 2 - 1)
-        loss = d_loss(self.cfg.gan.loss, real_logits, fake_logits)
-        logs = {"loss": float(loss.detach())}
-        if self.cfg.gan.r1_gamma:
-            r1 = r1_penalty(real_logits, real)
-            loss = loss + 0.5 * self.cfg.gan.r1_gamma * r1
-            logs["r1"] = float(r1.detach())
-        logs["real"] = float(real_logits.detach().float().mean())
-        logs["fake"] = float(fake_logits.detach().float().mean())
-        return loss, logs
+        g = self.cfg.gan
+        return discriminator_objective(net, g.loss, hr * 2 - 1, sr * 2 - 1, g.r1_gamma)
 
     def _g_loss(self, batch: Any, net: nn.Module) -> tuple[torch.Tensor, dict[str, float]]:
         lr, hr = batch
@@ -94,12 +88,7 @@ class UpscaleGANTask(UpscaleTask):
             fake = sr * 2 - 1
             adv = g_loss(self.cfg.gan.loss, self.D(fake))
             if s.feature == "disc":
-                with torch.no_grad():
-                    real_maps = self.D.feature_maps(hr * 2 - 1)
-                fake_maps = self.D.feature_maps(fake)
-                feat = sum(
-                    (f - r).abs().mean() for f, r in zip(fake_maps, real_maps, strict=True)
-                ) / len(fake_maps)
+                feat = feature_matching(self.D, fake, hr * 2 - 1)
             elif s.feature == "vgg19":
                 feat = self.vgg(sr.clamp(0, 1), hr)
             else:
