@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The training chain behind the shipped generative models, in order (each model's card records
 # its own command). Feature extractors come first: the GAN/VAE recipes log FID in their space.
+# THREADS (default 1) leaves a core for other work while a run trains in the background.
 # Usage: tools/train_generation.sh [STAGE...]   (stages: features-fashion dcgan sngan vae
 #        features-cifar10 sprites srgan; default: all). Runs go to runs/<name>.
 set -euo pipefail
@@ -8,7 +9,7 @@ cd "$(dirname "$0")/.."
 export IMAGESMITH_DATA="${IMAGESMITH_DATA:-../shared/datasets}"
 PY=.venv/bin/python
 IS=.venv/bin/imagesmith
-THREADS="${THREADS:-2}"
+THREADS="${THREADS:-1}"
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=(features-fashion dcgan sngan vae features-cifar10 sprites srgan)
 

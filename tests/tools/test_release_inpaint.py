@@ -1,0 +1,68 @@
+"""tools/release_inpaint.py on a tiny run: per-bin card and index entry in a temp zoo."""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from imagesmith.training.config import load_config
+from imagesmith.training.loop import train
+
+TOOLS = Path(__file__).resolve().parents[2] / "tools"
+MASKS = Path(__file__).resolve().parents[3] / "shared/datasets/inpaint/masks_irregular_test"
+
+
+@pytest.mark.skipif(not MASKS.is_dir(), reason="shared masks not present")
+def test_release_inpaint(smooth_photos, tmp_path):
+    sys.path.insert(0, str(TOOLS))
+    spec = importlib.util.spec_from_file_location("_release_inpaint", TOOLS / "release_inpaint.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    data = tmp_path / "data"
+    for name in ("Kodak24", "CBSD68"):
+        (data / "denoise" / name).mkdir(parents=True)
+        rng = np.random.default_rng(len(name))
+        Image.fromarray(rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)).save(
+            data / "denoise" / name / "0.png"
+        )
+    sets = [
+        "task=inpaint",
+        "steps=2",
+        "model.arch=inpaint-ffc-s",
+        "model.args={widths: [4, 8, 8], blocks: 1}",
+        "gan.discriminator.arch=patch-d",
+        "gan.discriminator.args={width: 4}",
+        f"data.train_dirs=[{smooth_photos / 'train'}]",
+        f"data.val_dir={smooth_photos / 'val'}",
+        "data.batch_size=2",
+        "data.epoch_length=4",
+        "inpaint.patch=32",
+        "val_every=2",
+        "optim.warmup_steps=0",
+    ]
+    run = train(load_config(None, sets), tmp_path / "run", quiet=True)
+    zoo = tmp_path / "zoo"
+    module.main(
+        [
+            str(run),
+            "ip-t",
+            "--command",
+            "cmd",
+            "--data",
+            str(data),
+            "--masks",
+            str(MASKS),
+            "--zoo",
+            str(zoo),
+            "--default",
+        ]
+    )
+    entry = json.loads((zoo / "index.json").read_text())["ip-t"]
+    assert entry["task"] == "inpaint" and entry["default"]
+    assert list(entry["metrics"]) == ["1-10%", "10-20%", "20-30%", "30-40%", "40-50%", "50-60%"]
+    card = (zoo / "ip-t" / "card.md").read_text()
+    assert f"{entry['metrics']['50-60%']['hole_psnr']:.2f}" in card and "`cmd`" in card

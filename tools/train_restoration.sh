@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The training chain behind the shipped denoisers, JPEG artefact remover and inpainter, in order
+# (each model's card records its own command). A stage whose runs/<name>/model exists is skipped;
+# one with a checkpoint but no model is resumed exactly.
+# Usage: tools/train_restoration.sh [STAGE...]   (stages: denoise-color denoise-gray dejpeg
+#        inpaint; default: all). THREADS (default 1: leave a core for other work).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export IMAGESMITH_DATA="${IMAGESMITH_DATA:-../shared/datasets}"
+PY=.venv/bin/python
+IS=.venv/bin/imagesmith
+THREADS="${THREADS:-1}"
+stages=("$@")
+[ ${#stages[@]} -eq 0 ] && stages=(denoise-color denoise-gray dejpeg inpaint)
+
+train() {  # name recipe [extra --set ...]
+  local name=$1 recipe=$2; shift 2
+  if [ -f "runs/$name/last.pt" ] && [ ! -d "runs/$name/model" ]; then
+    $IS train --resume "runs/$name" --set threads="$THREADS" "$@"
+  elif [ ! -d "runs/$name/model" ]; then
+    $IS train "$recipe" --run-dir "runs/$name" --set threads="$THREADS" "$@"
+  fi
+}
+
+for stage in "${stages[@]}"; do
+  case $stage in
+    denoise-color)
+      train denoise-color configs/denoise/color.yaml
+      $PY tools/release_restore.py runs/denoise-color denoise-color --default \
+        --command "imagesmith train configs/denoise/color.yaml" ;;
+    denoise-gray)
+      train denoise-gray configs/denoise/gray.yaml
+      $PY tools/release_restore.py runs/denoise-gray denoise-gray --default \
+        --command "imagesmith train configs/denoise/gray.yaml" ;;
+    dejpeg)
+      train dejpeg-color configs/dejpeg/color.yaml
+      $PY tools/release_restore.py runs/dejpeg-color dejpeg-color --default \
+        --command "imagesmith train configs/dejpeg/color.yaml" ;;
+    inpaint)
+      train inpaint-ffc-s configs/inpaint/ffc-s.yaml
+      $PY tools/release_inpaint.py runs/inpaint-ffc-s inpaint-ffc-s --default \
+        --command "imagesmith train configs/inpaint/ffc-s.yaml" ;;
+    *) echo "unknown stage $stage" >&2; exit 2 ;;
+  esac
+done
