@@ -45,6 +45,7 @@ class Row:
     name: str
     fn: Method
     applies: Callable[[int, float], bool] = lambda channels, level: True
+    limit: int = 0  # score only the first N images of each set (0 = all), for slow methods
     seconds: float = 0.0
     megapixels: float = 0.0
     cells: dict[str, str] = field(default_factory=dict)
@@ -64,7 +65,7 @@ def _shipped(kind: str) -> Row | None:
     return Row(f"imagesmith {kind} (shipped)", run)
 
 
-def denoise_rows(peers: Path, classical: list[str]) -> list[Row]:
+def denoise_rows(peers: Path, classical: list[str], bm3d_limit: int = 0) -> list[Row]:
     rows = [Row("noisy input", lambda x, s: x.clamp(0, 1))]
     shipped = _shipped("denoise")
     if shipped:
@@ -78,7 +79,9 @@ def denoise_rows(peers: Path, classical: list[str]) -> list[Row]:
             except ImportError:
                 print("note: bm3d not installed (pip install 'imagesmith[bm3d]')", file=sys.stderr)
                 continue
-        rows.append(Row(name, lambda x, s, n=name: CLASSICAL_DENOISERS[n](x, s)))
+        limit = bm3d_limit if name == "bm3d" else 0
+        label = f"{name} (first {limit} images per set)" if limit else name
+        rows.append(Row(label, lambda x, s, n=name: CLASSICAL_DENOISERS[n](x, s), limit=limit))
     dncnn, ffdnet = peers / "dncnn/dncnn_25_gray_kair.pth", peers / "ffdnet/ffdnet_rgb_ipol.pth"
     if dncnn.is_file():
         gray25 = lambda c, s: c == 1 and s == 25  # noqa: E731
@@ -116,8 +119,9 @@ def run_table(
                 def on_output(name, out, clean, blocky=blocky):
                     blocky.append(float(psnr_b(out.double() * 255, clean.double() * 255, 255.0)))
 
+                subset = images[: row.limit] if row.limit else images
                 res = evaluate_restorer(
-                    row.fn, images, kind, level, 0, on_output if kind == "dejpeg" else None
+                    row.fn, subset, kind, level, 0, on_output if kind == "dejpeg" else None
                 )
                 row.seconds += sum(r.seconds for r in res)
                 row.megapixels += sum(r.out_pixels for r in res) / 1e6
@@ -147,6 +151,12 @@ def main() -> None:
     ap.add_argument("--classical", nargs="+", default=list(CLASSICAL_DENOISERS))
     ap.add_argument("--jpeg", action="store_true", help="the JPEG artefact table instead")
     ap.add_argument("--limit", type=int, default=0, help="first N images of each set (0 = all)")
+    ap.add_argument(
+        "--bm3d-limit",
+        type=int,
+        default=10,
+        help="BM3D (about 75 s per megapixel here) scores the first N images of each set only",
+    )
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -164,7 +174,7 @@ def main() -> None:
     if args.jpeg:
         lines = run_table(jpeg_rows(), sets, "dejpeg", args.qualities)
     else:
-        rows = denoise_rows(Path(args.peers), args.classical)
+        rows = denoise_rows(Path(args.peers), args.classical, args.bm3d_limit)
         lines = run_table(rows, sets, "denoise", args.sigmas)
     print(
         f"# {'JPEG artefact removal' if args.jpeg else 'Gaussian denoising'}, "
