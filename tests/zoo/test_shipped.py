@@ -8,7 +8,10 @@ from imagesmith.models.saving import load_pretrained, read_config
 from imagesmith.zoo import ZOO_DIR, default_model, index, resolve
 
 ENTRIES = sorted((n, e) for n, e in index().items() if e["task"] == "upscale")
-OTHERS = sorted((n, e) for n, e in index().items() if e["task"] != "upscale")
+GENERATIVE = ("features", "generate")
+OTHERS = sorted((n, e) for n, e in index().items() if e["task"] in GENERATIVE)
+RESTORE = sorted((n, e) for n, e in index().items() if e["task"] in ("denoise", "dejpeg"))
+INPAINT = sorted((n, e) for n, e in index().items() if e["task"] == "inpaint")
 
 
 def test_every_scale_has_a_default():
@@ -63,3 +66,66 @@ def test_shipped_generative_and_feature_models(name, entry):
             y = model(z, torch.zeros(2, dtype=torch.long) if cfg.get("class_names") else None)
             assert y.shape == (2, ch, res, res) and y.abs().max() <= 1
     assert torch.isfinite(y).all()
+
+
+@pytest.mark.parametrize("name,entry", RESTORE, ids=[n for n, _ in RESTORE])
+def test_shipped_restore_models(name, entry, datasets):
+    """Files, card, and the recorded one-image dn-rgb number re-measured."""
+    from imagesmith.metrics.evaluate_restore import evaluate_restorer, load_clean
+    from imagesmith.pipelines.restore import RestorePipeline
+
+    folder = resolve(name)
+    card = (folder / "card.md").read_text()
+    for word in ("command", "steps", "wall time", "hardware", "Measured"):
+        assert word in card, f"{name} card lacks {word}"
+    pipe = RestorePipeline.from_pretrained(name, kind=entry["task"])
+    check = entry["check"]
+    images = [
+        im
+        for im in load_clean(datasets / "denoise" / check["set"], entry["channels"])
+        if im[0] == check["image"]
+    ]
+    (row,) = evaluate_restorer(
+        lambda x, lv: pipe.restore_tensor(x, lv), images, entry["task"], check["level"]
+    )
+    assert row.psnr == pytest.approx(check["psnr"], abs=0.01)
+
+
+@pytest.mark.parametrize(
+    "name,entry",
+    [(n, e) for n, e in RESTORE if e["task"] == "denoise"],
+    ids=[n for n, e in RESTORE if e["task"] == "denoise"],
+)
+def test_denoiser_keeps_flat_colours(name, entry):
+    """No colour shift: the mean of flat noisy patches comes back within half a level."""
+    from imagesmith.pipelines.restore import RestorePipeline
+
+    pipe = RestorePipeline.from_pretrained(name)
+    c = entry["channels"]
+    g = torch.Generator().manual_seed(0)
+    for colour in ([0.2, 0.5, 0.8], [0.9, 0.3, 0.1], [0.5, 0.5, 0.5]):
+        flat = torch.tensor(colour[:c]).view(c, 1, 1).expand(c, 96, 96)
+        noisy = flat + torch.randn(flat.shape, generator=g) * 25 / 255
+        out = pipe.restore_tensor(noisy, 25.0)
+        shift = (out.mean(dim=(1, 2)) - flat.mean(dim=(1, 2))).abs().max() * 255
+        assert shift < 0.5, f"{name}: mean colour moved by {shift:.2f} levels"
+
+
+@pytest.mark.parametrize("name,entry", INPAINT, ids=[n for n, _ in INPAINT])
+def test_shipped_inpainter(name, entry, datasets):
+    """Files, card, and the recorded one-image hole PSNR re-measured (ip-bins)."""
+    from imagesmith.evaluation.inpaint import bin_masks, evaluate_inpainter
+    from imagesmith.metrics.evaluate_restore import load_clean
+    from imagesmith.pipelines.inpaint import InpaintPipeline
+
+    card = (resolve(name) / "card.md").read_text()
+    for word in ("command", "steps", "wall time", "hardware", "Measured"):
+        assert word in card, f"{name} card lacks {word}"
+    check = entry["check"]
+    images = [
+        im for im in load_clean(datasets / "denoise" / check["set"], 3) if im[0] == check["image"]
+    ]
+    masks = bin_masks(datasets / "inpaint" / "masks_irregular_test")
+    pipe = InpaintPipeline.from_pretrained(name)
+    (row,) = evaluate_inpainter(pipe.fill_tensor, images, masks, bins=[check["bin"]])
+    assert row.hole_psnr == pytest.approx(check["hole_psnr"], abs=0.01)
