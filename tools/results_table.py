@@ -18,7 +18,8 @@ def main() -> None:
         "| FSRCNN (published) | EDSR-baseline (published) |"
     )
     print("|---|---|---:|---|---|---|---|")
-    for name, e in sorted(index().items(), key=lambda kv: (kv[1]["scale"], kv[0])):
+    upscalers = {n: e for n, e in index().items() if e["task"] == "upscale"}
+    for name, e in sorted(upscalers.items(), key=lambda kv: (kv[1]["scale"], kv[0])):
         s, m = e["scale"], e["metrics"]
         cells = [f"{m[d]['psnr']:.2f} / {m[d]['ssim']:.4f}" for d in ("Set5", "Set14")]
         f, b = FSRCNN[s], EDSR_BASELINE[s]
