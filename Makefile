@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench-upscale clean
+.PHONY: demo test lint bench-upscale bench-denoise bench-inpaint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,14 @@ lint: $(STAMP)
 
 bench-upscale: $(STAMP)
 	$(PY) benchmarks/upscale.py --data $${IMAGESMITH_DATA:-../shared/datasets}
+
+bench-denoise: $(STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[bm3d]'  # non-commercial: benchmark only
+	$(PY) benchmarks/denoise.py --data $${IMAGESMITH_DATA:-../shared/datasets}
+	$(PY) benchmarks/denoise.py --jpeg --data $${IMAGESMITH_DATA:-../shared/datasets}
+
+bench-inpaint: $(STAMP)
+	$(PY) benchmarks/inpaint.py --data $${IMAGESMITH_DATA:-../shared/datasets}
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info
