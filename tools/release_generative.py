@@ -27,7 +27,7 @@ from release_model import _cpu_name, _wall_time, publish  # noqa: E402
 from imagesmith.evaluation.generate import evaluate_generator, vae_likelihood
 from imagesmith.metrics.extractors import load_extractor
 from imagesmith.models.registry import model_info
-from imagesmith.models.saving import load_pretrained, read_config
+from imagesmith.models.saving import half_precision_copy, load_pretrained, read_config
 from imagesmith.pipelines.generate import GeneratePipeline
 from imagesmith.training.config import TrainConfig, apply_overrides, expand
 from imagesmith.training.tasks.classify import top1_accuracy
@@ -61,6 +61,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--notes", default="")
     ap.add_argument("--zoo", type=Path, default=ZOO_DIR, help="zoo folder (default: the package's)")
     ap.add_argument(
+        "--half",
+        action="store_true",
+        help="store the weights as float16 (measured from that copy): for large generators",
+    )
+    ap.add_argument(
         "--allow-small", action="store_true", help="FID below 2048 samples (small data)"
     )
     ap.add_argument(
@@ -70,6 +75,8 @@ def main(argv: list[str] | None = None) -> None:
 
     torch.set_num_threads(1)
     src = args.run / "model"
+    if args.half:
+        src = half_precision_copy(src, args.run / "model-fp16")
     config = read_config(src)
     cfg = apply_overrides(TrainConfig(), yaml.safe_load((args.run / "config.yaml").read_text()))
     task = config["task"]
@@ -142,7 +149,7 @@ def main(argv: list[str] | None = None) -> None:
     card = f"""# {args.name}
 
 {task} model, architecture `{config["arch"]}` ({model_info(config["arch"]).description}),
-arguments {arch_args}, {params:,} parameters.
+arguments {arch_args}, {params:,} parameters{", stored as float16 (measured so)" if args.half else ""}.
 
 | | |
 |---|---|

@@ -30,11 +30,11 @@ for stage in "${stages[@]}"; do
         --command "imagesmith train configs/features/fashion.yaml" ;;
     dcgan)
       train dcgan-fashion configs/gan/dcgan-fashion.yaml
-      $PY tools/release_generative.py runs/dcgan-fashion dcgan-fashion \
+      $PY tools/release_generative.py runs/dcgan-fashion dcgan-fashion --half \
         --command "imagesmith train configs/gan/dcgan-fashion.yaml" ;;
     sngan)
       train sngan-fashion configs/gan/sngan-fashion.yaml
-      $PY tools/release_generative.py runs/sngan-fashion gan-fashion --default \
+      $PY tools/release_generative.py runs/sngan-fashion gan-fashion --default --half \
         --command "imagesmith train configs/gan/sngan-fashion.yaml" ;;
     vae)
       train vae-fashion configs/vae/vae-fashion.yaml

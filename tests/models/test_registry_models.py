@@ -71,3 +71,29 @@ def test_bad_scale_rejected():
 def test_not_a_model_folder(tmp_path):
     with pytest.raises(UserError, match="config.json"):
         load_pretrained(tmp_path)
+
+
+def test_half_precision_copy_halves_the_file_and_keeps_outputs(tmp_path):
+    from safetensors.torch import load_file
+
+    from imagesmith.models.saving import half_precision_copy
+
+    torch.manual_seed(2)
+    args = {"features": 16, "blocks": 2, "scale": 2}
+    model = create_model("sr-res-s", **args)
+    for p in model.parameters():
+        torch.nn.init.normal_(p, std=0.05)
+    save_pretrained(model, tmp_path / "m", "sr-res-s", args, task="upscale", scale=2)
+    half = half_precision_copy(tmp_path / "m", tmp_path / "h")
+    assert all(
+        v.dtype == torch.float16 for v in load_file(str(half / "model.safetensors")).values()
+    )
+    assert read_config(half)["weights_dtype"] == "float16" and read_config(half)["scale"] == 2
+    size = (half / "model.safetensors").stat().st_size
+    assert size < 0.55 * (tmp_path / "m" / "model.safetensors").stat().st_size
+    loaded = load_pretrained(half)
+    assert next(loaded.parameters()).dtype == torch.float32  # computes in float32
+    x = torch.rand(1, 3, 8, 8)
+    with torch.no_grad():
+        ref, out = model.eval()(x), loaded(x)
+    assert not torch.equal(ref, out) and torch.allclose(ref, out, atol=1e-3)

@@ -19,7 +19,7 @@ from imagesmith.errors import UserError
 from imagesmith.io.atomic import atomic_write
 from imagesmith.models.registry import create_model
 
-__all__ = ["save_pretrained", "load_pretrained", "read_config"]
+__all__ = ["save_pretrained", "load_pretrained", "read_config", "half_precision_copy"]
 
 CONFIG_NAME, WEIGHTS_NAME = "config.json", "model.safetensors"
 
@@ -61,3 +61,21 @@ def load_pretrained(folder: str | Path, map_location: str | torch.device = "cpu"
     state = load_file(str(weights), device=str(map_location))
     model.load_state_dict(state, strict=True)
     return model.eval()
+
+
+def half_precision_copy(src: str | Path, dst: str | Path) -> Path:
+    """Copy model folder ``src`` to ``dst`` with its floating-point tensors stored as float16.
+
+    Halves the file of a large released model (e.g. a textbook DCGAN generator). Loading casts
+    back into the float32 parameters, so only the stored values are rounded: measure a release
+    from this copy, never from the float32 original. ``config.json`` records the storage dtype.
+    """
+    src, dst = Path(src), Path(dst)
+    config = read_config(src)
+    state = load_file(str(src / WEIGHTS_NAME))
+    half = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    dst.mkdir(parents=True, exist_ok=True)
+    atomic_write(dst / WEIGHTS_NAME, lambda p: save_file(half, str(p)))
+    text = json.dumps({**config, "weights_dtype": "float16"}, indent=2, sort_keys=True) + "\n"
+    atomic_write(dst / CONFIG_NAME, lambda p: p.write_text(text))
+    return dst
