@@ -12,7 +12,6 @@ FID-versus-training-minutes curve from the run's log. Every number on the card i
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -22,7 +21,7 @@ import torch
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from release_model import _cpu_name, _wall_time, publish  # noqa: E402
+from release_model import _cpu_name, _wall_time, publish, release_arguments  # noqa: E402
 
 from imagesmith.evaluation.generate import evaluate_generator, vae_likelihood
 from imagesmith.metrics.extractors import load_extractor
@@ -32,7 +31,6 @@ from imagesmith.pipelines.generate import GeneratePipeline
 from imagesmith.training.config import TrainConfig, apply_overrides, expand
 from imagesmith.training.tasks.classify import top1_accuracy
 from imagesmith.training.tasks.gan import load_images
-from imagesmith.zoo import ZOO_DIR
 
 
 def _accuracy(folder: Path, cfg: TrainConfig) -> float:
@@ -50,16 +48,9 @@ def _curve(run: Path) -> list[list[float]]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("run", type=Path)
-    ap.add_argument("name")
-    ap.add_argument("--default", action="store_true")
-    ap.add_argument("--command", required=True, help="the exact command(s) that trained it")
+    ap = release_arguments(data=False)  # the run's config names its images
     ap.add_argument("-n", type=int, default=10000, help="generated samples for the metrics")
     ap.add_argument("--extractor", default=None, help="default: the run's fid_extractor")
-    ap.add_argument("--hardware", default=None)
-    ap.add_argument("--notes", default="")
-    ap.add_argument("--zoo", type=Path, default=ZOO_DIR, help="zoo folder (default: the package's)")
     ap.add_argument(
         "--half",
         action="store_true",

@@ -10,13 +10,12 @@ card's numbers are the numbers this script printed, never typed by hand.
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
 import torch
 import yaml
-from release_model import _cpu_name, _wall_time, publish
+from release_model import _cpu_name, _wall_time, publish, release_arguments
 
 from imagesmith.errors import UserError
 from imagesmith.evaluation.inpaint import bin_masks, evaluate_inpainter
@@ -25,23 +24,14 @@ from imagesmith.metrics.extractors import default_extractor, load_extractor
 from imagesmith.models.registry import model_info
 from imagesmith.models.saving import load_pretrained, read_config
 from imagesmith.pipelines.inpaint import InpaintPipeline
-from imagesmith.zoo import ZOO_DIR
 
 SETS = ("Kodak24", "CBSD68")
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("run", type=Path)
-    ap.add_argument("name")
-    ap.add_argument("--data", type=Path, default=Path("../shared/datasets"))
+    ap = release_arguments()
     ap.add_argument("--masks", type=Path, default=None, help="default: DATA/inpaint/masks_...")
-    ap.add_argument("--default", action="store_true")
-    ap.add_argument("--command", required=True, help="the exact command(s) that trained it")
-    ap.add_argument("--hardware", default=None)
-    ap.add_argument("--notes", default="")
     ap.add_argument("--limit", type=int, default=0, help="first N images per set (tests only)")
-    ap.add_argument("--zoo", type=Path, default=ZOO_DIR, help="zoo folder (default: the package's)")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(1)  # a training run may be using the other core

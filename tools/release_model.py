@@ -71,16 +71,25 @@ def publish(
     return dest
 
 
-def main(argv: list[str] | None = None) -> None:
+def release_arguments(data: bool = True) -> argparse.ArgumentParser:
+    """The arguments every release tool takes: RUN NAME --command [--default] [--data]
+    [--hardware] [--notes] [--zoo] (``--data`` for tools that measure on benchmark sets); each
+    tool adds its own."""
     ap = argparse.ArgumentParser()
-    ap.add_argument("run", type=Path)
-    ap.add_argument("name")
-    ap.add_argument("--data", type=Path, default=Path("../shared/datasets"))
-    ap.add_argument("--default", action="store_true")
+    ap.add_argument("run", type=Path, help="finished training run folder")
+    ap.add_argument("name", help="zoo name")
+    if data:
+        ap.add_argument("--data", type=Path, default=Path("../shared/datasets"))
+    ap.add_argument("--default", action="store_true", help="make it the default of its slot")
     ap.add_argument("--command", required=True, help="the exact command(s) that trained it")
     ap.add_argument("--hardware", default=None)
     ap.add_argument("--notes", default="")
     ap.add_argument("--zoo", type=Path, default=ZOO_DIR, help="zoo folder (default: the package's)")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = release_arguments()
     ap.add_argument("--init", default=None, help="describe the starting weights (card 'init' row)")
     args = ap.parse_args(argv)
 

@@ -10,13 +10,12 @@ PSNR-B). The card's numbers are the numbers this script printed, never typed by 
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
 import torch
 import yaml
-from release_model import _cpu_name, _wall_time, publish
+from release_model import _cpu_name, _wall_time, publish, release_arguments
 
 from imagesmith.metrics.evaluate import mean_score
 from imagesmith.metrics.evaluate_restore import evaluate_restorer, load_clean
@@ -24,7 +23,6 @@ from imagesmith.metrics.psnr import psnr_b
 from imagesmith.models.registry import model_info
 from imagesmith.models.saving import load_pretrained, read_config
 from imagesmith.pipelines.restore import RestorePipeline
-from imagesmith.zoo import ZOO_DIR
 
 LEVELS = {"denoise": (15.0, 25.0, 50.0), "dejpeg": (10.0, 20.0, 30.0, 40.0)}
 SETS = {1: ("Set12", "BSD68"), 3: ("CBSD68", "Kodak24")}
@@ -68,16 +66,8 @@ def golden_check(pipe: RestorePipeline, kind: str, channels: int, data: Path) ->
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("run", type=Path)
-    ap.add_argument("name")
-    ap.add_argument("--data", type=Path, default=Path("../shared/datasets"))
-    ap.add_argument("--default", action="store_true")
-    ap.add_argument("--command", required=True, help="the exact command(s) that trained it")
-    ap.add_argument("--hardware", default=None)
-    ap.add_argument("--notes", default="")
+    ap = release_arguments()
     ap.add_argument("--limit", type=int, default=0, help="first N images per set (tests only)")
-    ap.add_argument("--zoo", type=Path, default=ZOO_DIR, help="zoo folder (default: the package's)")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(1)  # a training run may be using the other core

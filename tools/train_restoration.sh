@@ -6,21 +6,9 @@
 #        inpaint; default: all). THREADS (default 1: leave a core for other work).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export IMAGESMITH_DATA="${IMAGESMITH_DATA:-../shared/datasets}"
-PY=.venv/bin/python
-IS=.venv/bin/imagesmith
-THREADS="${THREADS:-1}"
+source tools/train_common.sh
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=(denoise-color denoise-gray dejpeg inpaint)
-
-train() {  # name recipe [extra --set ...]
-  local name=$1 recipe=$2; shift 2
-  if [ -f "runs/$name/last.pt" ] && [ ! -d "runs/$name/model" ]; then
-    $IS train --resume "runs/$name" --set threads="$THREADS" "$@"
-  elif [ ! -d "runs/$name/model" ]; then
-    $IS train "$recipe" --run-dir "runs/$name" --set threads="$THREADS" "$@"
-  fi
-}
 
 for stage in "${stages[@]}"; do
   case $stage in

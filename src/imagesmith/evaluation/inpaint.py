@@ -13,6 +13,7 @@ has (FID would be rank-deficient).
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,7 +69,10 @@ def square_crop(x: torch.Tensor) -> torch.Tensor:
     return x[..., top : top + s, left : left + s].contiguous()
 
 
+@functools.lru_cache(maxsize=4096)
 def _mask(path: Path, side: int) -> torch.Tensor:
+    """The bin mask at ``side`` x ``side``, read once per process (every method reuses it;
+    callers never modify it)."""
     m = torch.from_numpy(read_image(path).to_float()[..., 0] >= 0.5).float()[None]
     if m.shape[-1] != side:
         m = F.interpolate(m[None], size=(side, side), mode="nearest")[0]

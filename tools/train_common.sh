@@ -1,0 +1,16 @@
+# Shared by the training chains (sourced, not run): paths, thread budget and the resumable train().
+export IMAGESMITH_DATA="${IMAGESMITH_DATA:-../shared/datasets}"
+PY=.venv/bin/python
+IS=.venv/bin/imagesmith
+THREADS="${THREADS:-1}"  # leave a core for other work while a run trains in the background
+
+# train NAME RECIPE [--set ...]: a new run in runs/NAME; an unfinished one (checkpoint, no model/)
+# is resumed exactly; a finished one is left alone.
+train() {
+  local name=$1 recipe=$2; shift 2
+  if [ -f "runs/$name/last.pt" ] && [ ! -d "runs/$name/model" ]; then
+    $IS train --resume "runs/$name" --set threads="$THREADS" "$@"
+  elif [ ! -d "runs/$name/model" ]; then
+    $IS train "$recipe" --run-dir "runs/$name" --set threads="$THREADS" "$@"
+  fi
+}
