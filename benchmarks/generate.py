@@ -31,6 +31,7 @@ from imagesmith.training.config import expand
 from imagesmith.zoo import index
 
 REPO = Path(__file__).resolve().parents[1]
+BASELINE = "dcgan-fashion"  # the textbook DCGAN every better generator is measured against
 
 
 def _data(entry: dict) -> tuple[str, str | None, str | None]:
@@ -91,6 +92,30 @@ def plot_curves(entries: dict[str, dict], out: Path) -> None:
     plt.close(fig)
 
 
+def _minutes(entry: dict) -> float | None:
+    curve = entry.get("curve") or []
+    return curve[-1][1] if curve else None
+
+
+def print_ratios(entries: dict[str, dict], fids: dict[str, float], base: str = BASELINE) -> None:
+    """Each GAN's FID over the baseline DCGAN's, where both share data and feature space."""
+    if base not in fids:
+        return
+    b = entries[base]
+    print(f"\n# FID relative to {base} (same data, extractor, samples; training CPU minutes)")
+    for name, e in sorted(entries.items()):
+        same = (
+            e.get("data") == b.get("data")
+            and e["metrics"]["extractor"] == b["metrics"]["extractor"]
+        )
+        if name == base or e.get("kind") != "gan" or not same or name not in fids:
+            continue
+        print(
+            f"{name}: {fids[name]:.2f} / {fids[base]:.2f} = {fids[name] / fids[base]:.2f}x "
+            f"({_minutes(e)} vs {_minutes(b)} min)"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=10000, help="generated samples per model")
@@ -118,6 +143,7 @@ def main() -> None:
     )
     print(header)
     print("|" + "---|" * 12)
+    fids: dict[str, float] = {}
     for name, e in sorted(entries.items()):
         gen = GeneratePipeline.from_pretrained(name)
         source, split, val_split = _data(e)
@@ -135,6 +161,7 @@ def main() -> None:
         nll = "-"
         if gen.kind == "vae":
             nll = f"{vae_likelihood(gen, source, split=val_split).nll_bpd:.3f}"
+        fids[name] = report.fid
         k = report.kid
         floor = f"{report.floor.fid:.2f}" if report.floor else "-"
         print(
@@ -149,6 +176,7 @@ def main() -> None:
         if e.get("data", {}).get("nearest_sheet"):
             nearest_sheet(gen, e, args.figures / f"nearest_{name}.png")
     plot_curves(entries, args.figures / "fid_vs_minutes.png")
+    print_ratios(entries, fids)
     print(f"\nfigures in {args.figures}")
 
 

@@ -4,9 +4,12 @@
 
 Prints one markdown table per scale (Set5 and Set14, sr-y protocol), with parameter counts,
 CPU milliseconds per output megapixel (wall time of the upscaling call on these images, after
-one warm-up call) and a perceptual column: mean NIQE of the Set14 outputs (no-reference
+one warm-up call) and two perceptual columns over the Set14 outputs: mean NIQE (no-reference
 naturalness, lower is better; pristine model fitted by imagesmith on T91 + BSD200, not the
-authors' set), and a second table with the wall time for a 1-megapixel output.
+authors' set) and, where ``features-cifar10`` is shipped, the mean LPIPS-style deep distance to
+the HR image in that network's conv stages (full-reference, lower is better; not LPIPS, see
+``imagesmith.metrics.deep_distance``); and a second table with the wall time for a 1-megapixel
+output.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from imagesmith.demo import comparison_sheet  # noqa: E402
+from imagesmith.errors import UserError  # noqa: E402
 from imagesmith.functional.degrade import bicubic_down  # noqa: E402
+from imagesmith.metrics.deep_distance import DeepDistance  # noqa: E402
 from imagesmith.metrics.evaluate import (  # noqa: E402
     Upscaler,
     bicubic_upscaler,
@@ -72,6 +77,23 @@ def entries_for(scale: int, peers_dir: Path | None) -> list[Entry]:
     return out
 
 
+def deep_distance() -> DeepDistance | None:
+    """The perceptual distance in the shipped CIFAR-10 classifier's space, if it is shipped."""
+    try:
+        return DeepDistance.from_classifier("features-cifar10")
+    except UserError:
+        return None
+
+
+def _quantise(t: torch.Tensor) -> torch.Tensor:
+    """As a saved 8-bit image would hold it."""
+    return (t.clamp(0, 1) * 255).round() / 255
+
+
+def _shave(t: torch.Tensor, s: int) -> torch.Tensor:
+    return t[:, s:-s, s:-s]
+
+
 def time_one_megapixel(fn: Upscaler, scale: int, repeats: int = 2) -> float:
     """Seconds to produce a 1024x1024 output from a smooth random LR image (best of repeats)."""
     g = torch.Generator().manual_seed(0)
@@ -92,9 +114,11 @@ CROPS = {"baboon": (0.55, 0.15), "zebra": (0.45, 0.5), "barbara": (0.5, 0.7), "c
 def crop_sheet(images: list[tuple[str, torch.Tensor]], scale: int, path: Path, side: int = 72):
     """Rows: bicubic, every shipped model at ``scale``, HR; crops of textured regions, x3 zoom.
 
-    Labels carry the whole image's Y-PSNR and NIQE (lower NIQE = more natural-looking).
+    Labels carry the whole image's Y-PSNR, NIQE (lower = more natural-looking) and, when
+    ``features-cifar10`` is shipped, the deep distance to HR (lower = perceptually closer).
     """
     methods = entries_for(scale, None)
+    dist = deep_distance()
     rows = []
     for name, hr in images:
         if name not in CROPS:
@@ -117,11 +141,16 @@ def crop_sheet(images: list[tuple[str, torch.Tensor]], scale: int, path: Path, s
             arr = (sr * 255).round().byte().permute(1, 2, 0).numpy()
             q = niqe(arr[scale:-scale, scale:-scale])
             label = e.name.replace("imagesmith ", "").replace(" (default)", "*")
-            row.append((f"{label}\n{score.psnr:.2f} dB, NIQE {q:.2f}", cell(sr)))
+            label = f"{label}\n{score.psnr:.2f} dB, NIQE {q:.2f}"
+            if dist is not None:
+                d = dist(_shave(_quantise(sr), scale), _shave(hr, scale))
+                label += f", dd {d:.3f}"
+            row.append((label, cell(sr)))
         hr_arr = (hr * 255).round().byte().permute(1, 2, 0).numpy()
         row.append((f"HR {name}\nNIQE {niqe(hr_arr[scale:-scale, scale:-scale]):.2f}", cell(hr)))
         rows.append(row)
-    title = f"x{scale} crops (Set14): Y-PSNR and NIQE of the whole image; * = default model"
+    title = f"x{scale} crops (Set14): Y-PSNR, NIQE, deep distance (dd) of the whole image; "
+    title += "* = default model"
     return comparison_sheet(rows, title, path)
 
 
@@ -147,6 +176,7 @@ def main() -> None:
         pass
     peers_dir = None if args.no_peers else (args.peers or args.data.parent / "peers")
     sets = {ds: load_hr(args.data / "sr" / ds / "HR") for ds in DATASETS}
+    set14_hr = dict(sets["Set14"])
     cpu = _cpu_name()
     print("# Super-resolution benchmark — sr-y protocol (Y BT.601, crop = scale, uint8 outputs)")
     print(
@@ -154,33 +184,44 @@ def main() -> None:
         f"date {time.strftime('%Y-%m-%d')}\n"
     )
     timing_rows = []
+    dist = deep_distance()
+    dd_col = "" if dist is None else " Set14 deep dist. |"
+    if dist is not None:
+        print(f"deep distance: {dist.name}, weights sha256 {dist.weights_sha256[:12]}...\n")
     for scale in args.scales:
         print(f"## x{scale}\n")
         print(
-            "| method | params | Set5 PSNR / SSIM | Set14 PSNR / SSIM | Set14 NIQE | "
-            "CPU ms / output MP |"
+            "| method | params | Set5 PSNR / SSIM | Set14 PSNR / SSIM | Set14 NIQE |"
+            f"{dd_col} CPU ms / output MP |"
         )
-        print("|---|---:|---|---|---:|---:|")
+        print("|---|---:|---|---|---:|" + ("---:|" if dist else "") + "---:|")
         for e in entries_for(scale, peers_dir):
             e.fn(sets["Set5"][0][1][:, :48, :48])  # warm-up (allocations, oneDNN kernels)
-            cells, seconds, pixels, natural = [], 0.0, 0, []
+            cells, seconds, pixels, natural, near = [], 0.0, 0, [], []
 
-            def score_niqe(name: str, sr: torch.Tensor, natural=natural, s=scale) -> None:
+            def score_perceptual(
+                name: str, sr: torch.Tensor, natural=natural, near=near, s=scale
+            ) -> None:
                 # as saved: uint8, border of `scale` pixels shaved like the sr-y protocol
-                arr = (sr.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
+                sr = _quantise(sr)
+                arr = (sr * 255).round().byte().permute(1, 2, 0).numpy()
                 natural.append(niqe(arr[s:-s, s:-s]))
+                if dist is not None:
+                    hr = mod_crop(set14_hr[name], s)
+                    near.append(float(dist(_shave(sr, s), _shave(hr, s))))
 
             for ds in DATASETS:
-                hook = score_niqe if ds == "Set14" else None
+                hook = score_perceptual if ds == "Set14" else None
                 rows = evaluate_upscaler(e.fn, sets[ds], scale, on_output=hook)
                 mean = mean_score(rows)
                 cells.append(f"{mean.psnr:.2f} / {mean.ssim:.4f}")
                 seconds += sum(r.seconds for r in rows)
                 pixels += sum(r.out_pixels for r in rows)
             params = f"{e.params:,}" if e.params else "-"
+            dd = f" {np.mean(near):.4f} |" if dist is not None else ""
             print(
                 f"| {e.name} | {params} | {cells[0]} | {cells[1]} | "
-                f"{np.mean(natural):.2f} | {seconds / pixels * 1e9:.0f} |"
+                f"{np.mean(natural):.2f} |{dd} {seconds / pixels * 1e9:.0f} |"
             )
             if not args.skip_1mp and not e.name.startswith("bicubic"):
                 timing_rows.append((scale, e.name, time_one_megapixel(e.fn, scale)))
