@@ -147,7 +147,7 @@ arguments {arch_args}, {params:,} parameters{", stored as float16 (measured so)"
 | data | {data_desc} ({cfg.images.resolution} px, {cfg.images.channels} channel(s)) |
 | command | `{args.command}` |
 | steps | {config.get("trained_steps")} x batch {cfg.data.batch_size}, Adam lr {cfg.optim.lr} betas {list(cfg.optim.betas)}, EMA {cfg.ema_decay} |
-| wall time | {wall / 60:.1f} min |
+| wall time | {wall / 60:.1f} min training (validation excluded) |
 | hardware | {hardware} |
 | released | {time.strftime("%Y-%m-%d")} |
 

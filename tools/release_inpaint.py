@@ -92,7 +92,7 @@ zeroed, plus the mask; output RGB in [0, 1], composited into the hole only.
 | objective | L1 hole x {p["hole_weight"]} + L1 valid x {p["valid_weight"]} + {g["loss"]} adversarial x {p["adv_weight"]} + D feature matching x {p["feature_weight"]}; discriminator `{g["discriminator"]["arch"]}` |
 | command | `{args.command}` |
 | steps | {config.get("trained_steps")} x batch {cfg["data"]["batch_size"]}, Adam lr {cfg["optim"]["lr"]} {cfg["optim"]["schedule"]}, EMA {cfg["ema_decay"]}, precision {cfg.get("precision", "fp32")} |
-| wall time | {_wall_time(args.run) / 60:.1f} min |
+| wall time | {_wall_time(args.run) / 60:.1f} min training (validation excluded) |
 | hardware | {hardware} |
 | released | {time.strftime("%Y-%m-%d")} |
 

@@ -4,7 +4,7 @@
         --command "imagesmith train configs/upscale/res-s-x2.yaml" --data ../shared/datasets
 
 Measures Set5 and Set14 under sr-y with the released weights (the numbers in the card are the
-numbers this script printed, never typed by hand) and records the run's wall time from its log.
+numbers this script printed, never typed by hand) and records the run's training time from its log.
 """
 
 from __future__ import annotations
@@ -28,8 +28,16 @@ from imagesmith.zoo import ZOO_DIR, sha256_file
 
 
 def _wall_time(run: Path) -> float:
-    times = [json.loads(x).get("time", 0) for x in (run / "log.jsonl").read_text().splitlines()]
-    return max(times) if times else 0.0
+    """Seconds of training (validation excluded), summed over resumes.
+
+    ``time`` restarts at every resume; ``train_time`` (logged at validations) carries on from
+    the checkpoint, so a run stopped and resumed reports what a straight run would take.
+    """
+    records = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
+    trained = [r["train_time"] for r in records if "train_time" in r]
+    if trained:
+        return trained[-1]
+    return max((r.get("time", 0) for r in records), default=0.0)
 
 
 def _cpu_name() -> str:
@@ -122,7 +130,7 @@ arguments {config["arch_args"]}, {params:,} parameters. Input RGB in [0, 1]; out
 | init | {args.init or cfg["model"].get("init_from") or "random (upsampler zero: starts as nearest neighbour)"} |
 | command | `{args.command}` |
 | steps | {steps} x batch {cfg["data"]["batch_size"]}, loss {cfg["loss"]}, Adam lr {cfg["optim"]["lr"]} cosine, EMA {cfg["ema_decay"]} |
-| wall time | {wall / 60:.1f} min |
+| wall time | {wall / 60:.1f} min training (validation excluded) |
 | hardware | {hardware} |
 | released | {time.strftime("%Y-%m-%d")} |
 

@@ -114,7 +114,7 @@ output clipped to [0, 1].
 | degradation | {degr} |
 | command | `{args.command}` |
 | steps | {config.get("trained_steps")} x batch {cfg["data"]["batch_size"]}, loss {cfg["loss"]}, Adam lr {cfg["optim"]["lr"]} {cfg["optim"]["schedule"]}, EMA {cfg["ema_decay"]}, precision {cfg.get("precision", "fp32")} |
-| wall time | {_wall_time(args.run) / 60:.1f} min |
+| wall time | {_wall_time(args.run) / 60:.1f} min training (validation excluded) |
 | hardware | {hardware} |
 | released | {time.strftime("%Y-%m-%d")} |
 
