@@ -111,14 +111,19 @@ def time_one_megapixel(fn: Upscaler, scale: int, repeats: int = 2) -> float:
 CROPS = {"baboon": (0.55, 0.15), "zebra": (0.45, 0.5), "barbara": (0.5, 0.7), "comic": (0.3, 0.4)}
 
 
-def crop_sheet(images: list[tuple[str, torch.Tensor]], scale: int, path: Path, side: int = 72):
+def crop_sheet(
+    images: list[tuple[str, torch.Tensor]],
+    scale: int,
+    path: Path,
+    side: int = 72,
+    dist: DeepDistance | None = None,
+):
     """Rows: bicubic, every shipped model at ``scale``, HR; crops of textured regions, x3 zoom.
 
-    Labels carry the whole image's Y-PSNR, NIQE (lower = more natural-looking) and, when
-    ``features-cifar10`` is shipped, the deep distance to HR (lower = perceptually closer).
+    Labels carry the whole image's Y-PSNR, NIQE (lower = more natural-looking) and, given
+    ``dist``, the deep distance to HR (lower = perceptually closer).
     """
     methods = entries_for(scale, None)
-    dist = deep_distance()
     rows = []
     for name, hr in images:
         if name not in CROPS:
@@ -228,7 +233,7 @@ def main() -> None:
             sys.stdout.flush()
         print()
     if args.crops is not None:
-        print(f"crop sheet: {crop_sheet(sets['Set14'], 4, args.crops)}\n")
+        print(f"crop sheet: {crop_sheet(sets['Set14'], 4, args.crops, dist=dist)}\n")
     if timing_rows:
         print("## Wall time for one 1024x1024 output (best of 2)\n")
         print("| scale | method | seconds |")

@@ -21,7 +21,7 @@ import torch
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from release_model import _cpu_name, _wall_time, publish, release_arguments  # noqa: E402
+from release_model import _cpu_name, publish, release_arguments, wall_time_cell  # noqa: E402
 
 from imagesmith.evaluation.generate import evaluate_generator, vae_likelihood
 from imagesmith.metrics.extractors import load_extractor
@@ -135,7 +135,6 @@ def main(argv: list[str] | None = None) -> None:
     else:
         raise SystemExit(f"{args.run}: task {task!r} is not a generative or features model")
 
-    wall = _wall_time(args.run)
     hardware = args.hardware or f"{_cpu_name()}, {cfg.threads or torch.get_num_threads()} threads"
     card = f"""# {args.name}
 
@@ -147,7 +146,7 @@ arguments {arch_args}, {params:,} parameters{", stored as float16 (measured so)"
 | data | {data_desc} ({cfg.images.resolution} px, {cfg.images.channels} channel(s)) |
 | command | `{args.command}` |
 | steps | {config.get("trained_steps")} x batch {cfg.data.batch_size}, Adam lr {cfg.optim.lr} betas {list(cfg.optim.betas)}, EMA {cfg.ema_decay} |
-| wall time | {wall / 60:.1f} min training (validation excluded) |
+| wall time | {wall_time_cell(args.run)} |
 | hardware | {hardware} |
 | released | {time.strftime("%Y-%m-%d")} |
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 import yaml
-from release_model import _cpu_name, _wall_time, publish, release_arguments
+from release_model import _cpu_name, publish, release_arguments, wall_time_cell
 
 from imagesmith.errors import UserError
 from imagesmith.evaluation.inpaint import bin_masks, evaluate_inpainter
@@ -92,7 +92,7 @@ zeroed, plus the mask; output RGB in [0, 1], composited into the hole only.
 | objective | L1 hole x {p["hole_weight"]} + L1 valid x {p["valid_weight"]} + {g["loss"]} adversarial x {p["adv_weight"]} + D feature matching x {p["feature_weight"]}; discriminator `{g["discriminator"]["arch"]}` |
 | command | `{args.command}` |
 | steps | {config.get("trained_steps")} x batch {cfg["data"]["batch_size"]}, Adam lr {cfg["optim"]["lr"]} {cfg["optim"]["schedule"]}, EMA {cfg["ema_decay"]}, precision {cfg.get("precision", "fp32")} |
-| wall time | {_wall_time(args.run) / 60:.1f} min training (validation excluded) |
+| wall time | {wall_time_cell(args.run)} |
 | hardware | {hardware} |
 | released | {time.strftime("%Y-%m-%d")} |
 

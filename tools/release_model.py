@@ -40,6 +40,11 @@ def _wall_time(run: Path) -> float:
     return max((r.get("time", 0) for r in records), default=0.0)
 
 
+def wall_time_cell(run: Path) -> str:
+    """The card's "wall time" value for ``run``."""
+    return f"{_wall_time(run) / 60:.1f} min training (validation excluded)"
+
+
 def _cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -116,7 +121,6 @@ def main(argv: list[str] | None = None) -> None:
         }
         print(f"{args.name} {ds} x{scale}: {metrics[ds]}")
     params = sum(p.numel() for p in pipe.model.parameters())
-    wall = _wall_time(args.run)
     hardware = args.hardware or f"{_cpu_name()}, {torch.get_num_threads()} threads budget"
     steps = config.get("trained_steps")
     card = f"""# {args.name}
@@ -130,7 +134,7 @@ arguments {config["arch_args"]}, {params:,} parameters. Input RGB in [0, 1]; out
 | init | {args.init or cfg["model"].get("init_from") or "random (upsampler zero: starts as nearest neighbour)"} |
 | command | `{args.command}` |
 | steps | {steps} x batch {cfg["data"]["batch_size"]}, loss {cfg["loss"]}, Adam lr {cfg["optim"]["lr"]} cosine, EMA {cfg["ema_decay"]} |
-| wall time | {wall / 60:.1f} min training (validation excluded) |
+| wall time | {wall_time_cell(args.run)} |
 | hardware | {hardware} |
 | released | {time.strftime("%Y-%m-%d")} |
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 import yaml
-from release_model import _cpu_name, _wall_time, publish, release_arguments
+from release_model import _cpu_name, publish, release_arguments, wall_time_cell
 
 from imagesmith.metrics.evaluate import mean_score
 from imagesmith.metrics.evaluate_restore import evaluate_restorer, load_clean
@@ -114,7 +114,7 @@ output clipped to [0, 1].
 | degradation | {degr} |
 | command | `{args.command}` |
 | steps | {config.get("trained_steps")} x batch {cfg["data"]["batch_size"]}, loss {cfg["loss"]}, Adam lr {cfg["optim"]["lr"]} {cfg["optim"]["schedule"]}, EMA {cfg["ema_decay"]}, precision {cfg.get("precision", "fp32")} |
-| wall time | {_wall_time(args.run) / 60:.1f} min training (validation excluded) |
+| wall time | {wall_time_cell(args.run)} |
 | hardware | {hardware} |
 | released | {time.strftime("%Y-%m-%d")} |
 
