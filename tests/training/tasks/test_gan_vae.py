@@ -79,6 +79,15 @@ def _same_weights(a, b):
             "gan.conditional=true",
             SN_D,
         ],
+        [  # the fast small-data recipe: bf16, channels-last, lazy R1 on its own fp32 pass
+            "gan.loss=hinge",
+            "gan.r1_gamma=1.0",
+            "gan.r1_every=2",
+            "gan.diffaug=color,translation,cutout",
+            "precision=bf16",
+            "channels_last=true",
+            SN_D,
+        ],
         [
             "gan.loss=wgan",
             "gan.gp_weight=10",
@@ -88,7 +97,7 @@ def _same_weights(a, b):
             "gan.discriminator.arch=resgan-d",
         ],
     ],
-    ids=["dcgan", "hinge-r1-diffaug-cond", "wgan-gp-resnet"],
+    ids=["dcgan", "hinge-r1-diffaug-cond", "bf16-lazy-r1", "wgan-gp-resnet"],
 )
 def test_gan_trains_resumes_exactly_and_samples(shapes, tmp_path, extra):
     straight = train(_gan_cfg(shapes, 5, *extra), tmp_path / "a", quiet=True)
@@ -131,11 +140,25 @@ def test_n_critic_runs_g_less_often(shapes, tmp_path):
     assert steps_with_g == [2, 4]
 
 
+def test_lazy_r1_runs_on_every_kth_d_step_only(shapes, tmp_path):
+    run = train(
+        _gan_cfg(shapes, 6, "gan.loss=hinge", "gan.r1_gamma=1", "gan.r1_every=3", SN_D),
+        tmp_path / "r",
+        quiet=True,
+    )
+    records = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
+    r1 = {r["step"]: r["d/r1"] for r in records if "d/r1" in r}
+    assert sorted(r1) == [1, 4]  # D steps 0 and 3 (0-based), logged after the step
+    assert all(v > 0 and np.isfinite(v) for v in r1.values())
+
+
 def test_gan_config_errors(shapes, tmp_path):
     with pytest.raises(UserError, match="gan.loss"):
         train(_gan_cfg(shapes, 2, "gan.loss=lsgan"), tmp_path / "x", quiet=True)
     with pytest.raises(UserError, match="resolution"):
         train(_gan_cfg(shapes, 2, "images.resolution=48"), tmp_path / "y", quiet=True)
+    with pytest.raises(UserError, match="gan.r1_every"):
+        train(_gan_cfg(shapes, 2, "gan.r1_every=0"), tmp_path / "w", quiet=True)
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError):
         train(_gan_cfg(tmp_path / "empty", 2), tmp_path / "z", quiet=True)

@@ -110,6 +110,8 @@ class GANTask:
             raise UserError(f"gan.loss must be one of {', '.join(KINDS)}, got {g.loss!r}")
         if g.n_critic < 1:
             raise UserError(f"gan.n_critic must be >= 1, got {g.n_critic}")
+        if isinstance(g.r1_every, bool) or not isinstance(g.r1_every, int) or g.r1_every < 1:
+            raise UserError(f"gan.r1_every must be a whole number >= 1, got {g.r1_every!r}")
         self.cfg = cfg
         self.data = load_images(cfg, cfg.images.split)
         if cfg.gan.conditional and not self.data.class_names:
@@ -137,6 +139,7 @@ class GANTask:
         self._fixed: tuple[torch.Tensor, torch.Tensor | None] | None = None
         self._real_diversity: float | None = None
         self._d_wins = 0
+        self.step = 0  # set by the loop before each step (lazy R1)
 
     # -- data ------------------------------------------------------------------------------
     def train_dataset(self) -> Dataset:
@@ -160,7 +163,8 @@ class GANTask:
         with torch.no_grad():
             fake = self.G(torch.randn(real.shape[0], self.z_dim, device=real.device), labels)
         real_in, fake_in = self._augment(real), self._augment(fake)
-        if g.r1_gamma:
+        every_step_r1 = g.r1_gamma and g.r1_every == 1
+        if every_step_r1:
             real_in = real_in.detach().requires_grad_(True)
         real_logits, fake_logits = net(real_in, labels), net(fake_in, labels)
         loss = d_loss(g.loss, real_logits, fake_logits)
@@ -169,12 +173,25 @@ class GANTask:
             gp = gradient_penalty(net, real_in, fake_in, *([labels] if labels is not None else []))
             loss = loss + g.gp_weight * gp
             logs["gp"] = float(gp.detach())
-        if g.r1_gamma:
+        if every_step_r1:
             r1 = r1_penalty(real_logits, real_in)
             loss = loss + 0.5 * g.r1_gamma * r1
             logs["r1"] = float(r1.detach())
+        elif g.r1_gamma and self.step % g.r1_every == 0:
+            r1 = self._lazy_r1(net, real_in, labels)
+            loss = loss + 0.5 * g.r1_gamma * g.r1_every * r1
+            logs["r1"] = float(r1.detach())
         logs.update(self._d_outputs(real_logits, fake_logits))
         return loss, logs
+
+    @staticmethod
+    def _lazy_r1(
+        net: nn.Module, real_in: torch.Tensor, labels: torch.Tensor | None
+    ) -> torch.Tensor:
+        """R1 on its own D pass in fp32: a gradient norm squared is too coarse in bf16."""
+        with torch.autocast(real_in.device.type, enabled=False):
+            x = real_in.detach().float().requires_grad_(True)
+            return r1_penalty(net(x, labels), x)
 
     def _d_outputs(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
         if self.cfg.gan.loss in ("ns", "minimax"):  # report D's probabilities, as in DCGAN
