@@ -45,6 +45,22 @@ def wall_time_cell(run: Path) -> str:
     return f"{_wall_time(run) / 60:.1f} min training (validation excluded)"
 
 
+def objective_cell(cfg: dict) -> str:
+    """The card's loss and optimiser description, from the run's resolved config."""
+    if cfg.get("task") == "upscale-gan":
+        s, g = cfg["srgan"], cfg["gan"]
+        d = g["discriminator"]
+        loss = (
+            f"SRGAN: L1 x {s['pixel_weight']} + adversarial ({g['loss']}, D `{d['arch']}` "
+            f"{d.get('args') or {}}) x {s['adv_weight']} + feature ({s['feature']}) x "
+            f"{s['feature_weight']}"
+        )
+    else:
+        loss = f"loss {cfg['loss']}"
+    o = cfg["optim"]
+    return f"{loss}, Adam lr {o['lr']} {o.get('schedule', 'cosine')}, EMA {cfg['ema_decay']}"
+
+
 def _cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -133,7 +149,7 @@ arguments {config["arch_args"]}, {params:,} parameters. Input RGB in [0, 1]; out
 | data | {", ".join(cfg["data"]["train_dirs"])} (random {cfg["data"]["lr_patch"] * scale}px HR crops, 8 flips/rotations, LR by MATLAB bicubic) |
 | init | {args.init or cfg["model"].get("init_from") or "random (upsampler zero: starts as nearest neighbour)"} |
 | command | `{args.command}` |
-| steps | {steps} x batch {cfg["data"]["batch_size"]}, loss {cfg["loss"]}, Adam lr {cfg["optim"]["lr"]} cosine, EMA {cfg["ema_decay"]} |
+| steps | {steps} x batch {cfg["data"]["batch_size"]}, {objective_cell(cfg)} |
 | wall time | {wall_time_cell(args.run)} |
 | hardware | {hardware} |
 | released | {time.strftime("%Y-%m-%d")} |

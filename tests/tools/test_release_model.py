@@ -37,3 +37,15 @@ def test_wall_time_sums_resumed_segments(tmp_path):
     # logs without train_time (older runs): the longest elapsed time
     _log(tmp_path / "old", [{"step": 1, "time": 3.0}, {"step": 2, "time": 7.5}])
     assert wall_time(tmp_path / "old") == 7.5
+
+
+def test_objective_cell_names_the_srgan_terms_and_the_schedule():
+    from imagesmith.training.config import load_config, to_dict
+
+    objective_cell = _module().objective_cell
+    srgan = to_dict(load_config(TOOLS.parent / "configs/upscale/srgan-x4.yaml"))
+    cell = objective_cell(srgan)
+    assert cell.startswith("SRGAN: L1 x 1.0 + adversarial (ns, D `dcgan-d`")
+    assert "x 0.005 + feature (disc) x 1.0" in cell and "lr 0.0001 constant" in cell
+    plain = {"loss": "l1", "optim": {"lr": 4e-4, "schedule": "cosine"}, "ema_decay": 0.999}
+    assert objective_cell(plain) == "loss l1, Adam lr 0.0004 cosine, EMA 0.999"
