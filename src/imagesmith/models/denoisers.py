@@ -88,7 +88,7 @@ class RestoreUNet(nn.Module):
 
 @register_model("restore-unet-s", task="restore")
 def restore_unet_s(**kw) -> nn.Module:
-    """U-Net 32/64/128 features, 2 res blocks per level (~1.2M params, fast on a CPU)."""
+    """U-Net 32/64/128 features, 2 res blocks per level (~1.0M params, fast on a CPU)."""
     return RestoreUNet(**{"widths": (32, 64, 128), "blocks": 2, **kw})
 
 
