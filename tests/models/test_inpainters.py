@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from imagesmith.functional.fill import harmonic_fill
 from imagesmith.models.inpainters import SpectralTransform
 from imagesmith.models.registry import create_model, list_models
 from imagesmith.models.saving import load_pretrained, save_pretrained
@@ -24,7 +25,7 @@ def test_forward_backward_any_size(name):
 
 
 def test_hole_content_does_not_leak_into_the_output():
-    """The generator sees the image with its hole zeroed: what was there cannot matter."""
+    """The generator never sees the hole's content (it is replaced by a fill from around it)."""
     model = create_model("inpaint-ffc-s", **TINY).eval()
     x = torch.rand(1, 3, 16, 16)
     m = torch.zeros(1, 1, 16, 16)
@@ -33,6 +34,17 @@ def test_hole_content_does_not_leak_into_the_output():
     y[..., 4:12, 4:12] = torch.rand(1, 3, 8, 8)
     with torch.no_grad():
         assert torch.equal(model(x, m), model(y, m))
+
+
+def test_untrained_model_returns_the_harmonic_fill():
+    """The correction head starts at zero, so training begins from the smooth fill."""
+    torch.manual_seed(0)
+    model = create_model("inpaint-ffc-s", **TINY).eval()
+    x = torch.rand(1, 3, 20, 20) * 0.9 + 0.05
+    m = torch.zeros(1, 1, 20, 20)
+    m[..., 6:14, 3:17] = 1
+    with torch.no_grad():
+        torch.testing.assert_close(model(x, m), harmonic_fill(x, m), atol=1e-5, rtol=0)
 
 
 def test_spectral_branch_sees_the_whole_image():

@@ -1,4 +1,8 @@
-"""Classical inpainting: OpenCV Telea and Navier-Stokes, scikit-image biharmonic.
+"""Classical inpainting: OpenCV Telea and Navier-Stokes, scikit-image biharmonic, harmonic.
+
+``harmonic`` is imagesmith's own Laplace membrane fill (:mod:`imagesmith.functional.fill`), the
+starting point the learned inpainter refines; it is listed so the learned model's own gain over
+it is measured in the same table.
 
 Each takes the image as a (C, H, W) float tensor in [0, 1] (C = 1 or 3) and the hole mask as
 (1, H, W) with 1 = fill, and returns (C, H, W) in [0, 1] with only hole pixels changed. OpenCV's
@@ -14,6 +18,7 @@ import numpy as np
 import torch
 
 from imagesmith.errors import UserError
+from imagesmith.functional.fill import harmonic_fill
 
 __all__ = ["CLASSICAL_INPAINTERS", "classical_inpaint"]
 
@@ -41,10 +46,15 @@ def _biharmonic(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(np.clip(out, 0, 1).astype(np.float32).transpose(2, 0, 1).copy())
 
 
+def _harmonic(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    return harmonic_fill(image[None], (mask > 0.5).float()[None])[0]
+
+
 CLASSICAL_INPAINTERS: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     "opencv-telea": _opencv("INPAINT_TELEA"),
     "opencv-ns": _opencv("INPAINT_NS"),
     "skimage-biharmonic": _biharmonic,
+    "harmonic": _harmonic,
 }
 
 

@@ -4,9 +4,13 @@
 residual blocks at 1/4 resolution that mix a local 3x3 convolution with a *spectral* branch (a
 1x1 convolution applied to the 2-D Fourier transform of the features, so every output position
 sees the whole image from the first block on, which is what large holes need), and a decoder with
-skip connections. Input: the image with its hole zeroed and the mask, (N, C + 1, H, W), image in
-[0, 1]; output (N, C, H, W) in [0, 1] (sigmoid). Callers composite: ``out * m + x * (1 - m)``.
-Any H, W works (padded to a multiple of 4 inside).
+skip connections. The hole is first given a smooth harmonic (Laplace) fill
+(:func:`imagesmith.functional.fill.harmonic_fill`); the network sees that image and the mask,
+(N, C + 1, H, W) in [0, 1], and predicts a correction in logit space on top of the fill, its last
+layer starting at zero. So an untrained model already returns the smooth fill, and training only
+has to learn the detail (texture, edges across the hole), which is where its CPU budget goes.
+Output (N, C, H, W) in [0, 1]. Callers composite: ``out * m + x * (1 - m)``. Any H, W works
+(padded to a multiple of 4 inside).
 
 :class:`PatchDiscriminator` is a spectral-normalised PatchGAN: a logit per overlapping patch.
 """
@@ -17,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from imagesmith.functional.fill import harmonic_fill
 from imagesmith.models.gans import leaky_relu_maps
 from imagesmith.models.registry import register_model
 
@@ -88,13 +93,17 @@ class FourierInpainter(nn.Module):
         self.up1 = nn.ConvTranspose2d(w1, w0, 4, stride=2, padding=1)
         self.fuse0 = nn.Conv2d(2 * w0, w0, 3, padding=1, padding_mode="reflect")
         self.tail = nn.Conv2d(w0, channels, 3, padding=1, padding_mode="reflect")
+        # Zero correction at the start: the untrained model returns the pull-push fill.
+        nn.init.zeros_(self.tail.weight)
+        nn.init.zeros_(self.tail.bias)
 
     def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         n, c, h, w = image.shape
         if mask.shape != (n, 1, h, w):
             raise ValueError(f"mask {tuple(mask.shape)} does not fit image {tuple(image.shape)}")
         mask = mask.to(image.dtype)
-        x = torch.cat([image * (1 - mask), mask], dim=1)
+        prefill = harmonic_fill(image, mask)
+        x = torch.cat([prefill, mask], dim=1)
         ph, pw = (-h) % 4, (-w) % 4
         if ph or pw:
             x = F.pad(x, (0, pw, 0, ph), mode="replicate")
@@ -103,7 +112,9 @@ class FourierInpainter(nn.Module):
         f2 = self.body(F.relu(self.down2(f1)))
         u1 = F.relu(self.fuse1(torch.cat([F.relu(self.up2(f2)), f1], dim=1)))
         u0 = F.relu(self.fuse0(torch.cat([F.relu(self.up1(u1)), f0], dim=1)))
-        return torch.sigmoid(self.tail(u0))[..., :h, :w]
+        # The correction is added in logit space so the output stays in (0, 1) without clamping.
+        base = torch.logit(prefill.float().clamp(1e-3, 1 - 1e-3))
+        return torch.sigmoid(base + self.tail(u0)[..., :h, :w].float())
 
 
 class PatchDiscriminator(nn.Module):
