@@ -21,11 +21,16 @@ import torch
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from release_model import _cpu_name, publish, release_arguments, wall_time_cell  # noqa: E402
+from release_model import (
+    arch_description,
+    hardware_cell,
+    publish,
+    release_arguments,
+    wall_time_cell,
+)  # noqa: E402
 
 from imagesmith.evaluation.generate import evaluate_generator, vae_likelihood
 from imagesmith.metrics.extractors import load_extractor
-from imagesmith.models.registry import model_info
 from imagesmith.models.saving import half_precision_copy, load_pretrained, read_config
 from imagesmith.pipelines.generate import GeneratePipeline
 from imagesmith.training.config import TrainConfig, apply_overrides, expand
@@ -135,10 +140,10 @@ def main(argv: list[str] | None = None) -> None:
     else:
         raise SystemExit(f"{args.run}: task {task!r} is not a generative or features model")
 
-    hardware = args.hardware or f"{_cpu_name()}, {cfg.threads or torch.get_num_threads()} threads"
+    hardware = hardware_cell(args.hardware, cfg.threads or torch.get_num_threads())
     card = f"""# {args.name}
 
-{task} model, architecture `{config["arch"]}` ({model_info(config["arch"]).description}),
+{task} model, architecture `{config["arch"]}` ({arch_description(config["arch"])}),
 arguments {arch_args}, {params:,} parameters{", stored as float16 (measured so)" if args.half else ""}.
 
 | | |

@@ -15,13 +15,18 @@ from pathlib import Path
 
 import torch
 import yaml
-from release_model import _cpu_name, publish, release_arguments, wall_time_cell
+from release_model import (
+    arch_description,
+    hardware_cell,
+    publish,
+    release_arguments,
+    wall_time_cell,
+)
 
 from imagesmith.errors import UserError
 from imagesmith.evaluation.inpaint import bin_masks, evaluate_inpainter
 from imagesmith.metrics.evaluate_restore import load_clean
 from imagesmith.metrics.extractors import default_extractor, load_extractor
-from imagesmith.models.registry import model_info
 from imagesmith.models.saving import load_pretrained, read_config
 from imagesmith.pipelines.inpaint import InpaintPipeline
 
@@ -78,12 +83,13 @@ def main(argv: list[str] | None = None) -> None:
         if extractor
         else "KID: not measured (no shipped colour feature extractor at release time)."
     )
-    hardware = args.hardware or f"{_cpu_name()}, {cfg.get('threads') or 'default'} threads"
+    hardware = hardware_cell(args.hardware, cfg.get("threads") or "default")
     card = f"""# {args.name}
 
-Inpainting, architecture `{config["arch"]}` ({model_info(config["arch"]).description}),
+Inpainting, architecture `{config["arch"]}` ({arch_description(config["arch"])}),
 arguments {config["arch_args"]}, {params:,} parameters. Input: RGB in [0, 1] with the hole
-zeroed, plus the mask; output RGB in [0, 1], composited into the hole only.
+given a pull-push fill, plus the mask; the network adds a learned correction to that fill; output
+RGB in [0, 1], composited into the hole only.
 
 | | |
 |---|---|

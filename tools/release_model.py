@@ -61,6 +61,18 @@ def objective_cell(cfg: dict) -> str:
     return f"{loss}, Adam lr {o['lr']} {o.get('schedule', 'cosine')}, EMA {cfg['ema_decay']}"
 
 
+def arch_description(arch: str) -> str:
+    """The registry's one-line description, without its full stop (cards put it in brackets)."""
+    return model_info(arch).description.rstrip(".")
+
+
+def hardware_cell(override: str | None, threads: int | str) -> str:
+    """The card's hardware cell: ``--hardware`` when given, else CPU name and thread count."""
+    if override:
+        return override
+    return f"{_cpu_name()}, {threads} thread{'' if str(threads) == '1' else 's'}"
+
+
 def _cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -137,11 +149,11 @@ def main(argv: list[str] | None = None) -> None:
         }
         print(f"{args.name} {ds} x{scale}: {metrics[ds]}")
     params = sum(p.numel() for p in pipe.model.parameters())
-    hardware = args.hardware or f"{_cpu_name()}, {torch.get_num_threads()} threads budget"
+    hardware = hardware_cell(args.hardware, torch.get_num_threads())
     steps = config.get("trained_steps")
     card = f"""# {args.name}
 
-Super-resolution x{scale}, architecture `{config["arch"]}` ({model_info(config["arch"]).description}),
+Super-resolution x{scale}, architecture `{config["arch"]}` ({arch_description(config["arch"])}),
 arguments {config["arch_args"]}, {params:,} parameters. Input RGB in [0, 1]; output clipped to [0, 1].
 
 | | |

@@ -15,12 +15,17 @@ from pathlib import Path
 
 import torch
 import yaml
-from release_model import _cpu_name, publish, release_arguments, wall_time_cell
+from release_model import (
+    arch_description,
+    hardware_cell,
+    publish,
+    release_arguments,
+    wall_time_cell,
+)
 
 from imagesmith.metrics.evaluate import mean_score
 from imagesmith.metrics.evaluate_restore import evaluate_restorer, load_clean
 from imagesmith.metrics.psnr import psnr_b
-from imagesmith.models.registry import model_info
 from imagesmith.models.saving import load_pretrained, read_config
 from imagesmith.pipelines.restore import RestorePipeline
 
@@ -100,11 +105,11 @@ def main(argv: list[str] | None = None) -> None:
         )
         table.append(f"| {name} | " + " | ".join(fmt(c) for c in cells.values()) + " |")
     metric = "PSNR / SSIM" if kind == "denoise" else "PSNR / PSNR-B"
-    hardware = args.hardware or f"{_cpu_name()}, {cfg.get('threads') or 'default'} threads"
+    hardware = hardware_cell(args.hardware, cfg.get("threads") or "default")
     flag = "--sigma 25" if kind == "denoise" else "--quality 20"
     card = f"""# {args.name}
 
-{task_line}. Architecture `{config["arch"]}` ({model_info(config["arch"]).description}),
+{task_line}. Architecture `{config["arch"]}` ({arch_description(config["arch"])}),
 arguments {config["arch_args"]}, {params:,} parameters. Input in [0, 1] plus a level map;
 output clipped to [0, 1].
 
