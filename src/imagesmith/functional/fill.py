@@ -83,7 +83,8 @@ def harmonic_fill(
 
     Returns:
         (N, C, H, W): ``image`` where mask is 0, the fill where it is 1 (soft masks blend).
-        The fill lies within the range of the known values; hole content is never read.
+        The fill lies within the range of the known values (up to the solver's tolerance); hole
+        content is never read.
     """
     with torch.autocast(image.device.type, enabled=False):
         x, m = image.float(), mask.float()

@@ -93,7 +93,7 @@ class FourierInpainter(nn.Module):
         self.up1 = nn.ConvTranspose2d(w1, w0, 4, stride=2, padding=1)
         self.fuse0 = nn.Conv2d(2 * w0, w0, 3, padding=1, padding_mode="reflect")
         self.tail = nn.Conv2d(w0, channels, 3, padding=1, padding_mode="reflect")
-        # Zero correction at the start: the untrained model returns the pull-push fill.
+        # Zero correction at the start: the untrained model returns the harmonic fill.
         nn.init.zeros_(self.tail.weight)
         nn.init.zeros_(self.tail.bias)
 
