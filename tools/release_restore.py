@@ -85,15 +85,16 @@ def main(argv: list[str] | None = None) -> None:
     params = sum(p.numel() for p in load_pretrained(src).parameters())
     r = cfg["restore"]
     lo, hi = config["level_range"]
+    chans = "1 channel" if channels == 1 else f"{channels} channels"
     if kind == "denoise":
-        task_line = f"Gaussian denoising, sigma {lo:g}-{hi:g} (0-255 scale), {channels} channel(s)"
+        task_line = f"Gaussian denoising, sigma {lo:g}-{hi:g} (0-255 scale), {chans}"
         degr = f"Gaussian sigma ~ U({lo:g}, {hi:g})"
         if r["poisson_prob"]:
             degr += f"; Poisson-Gaussian for {r['poisson_prob']:.0%} (gain {r['gain_range']})"
         if r["clip_prob"]:
             degr += f"; clipped to 8 bits for {r['clip_prob']:.0%}"
     else:
-        task_line = f"JPEG artefact removal, quality {lo:g}-{hi:g}, {channels} channel(s)"
+        task_line = f"JPEG artefact removal, quality {lo:g}-{hi:g}, {chans}"
         degr = f"PIL JPEG at quality ~ U{{{lo:g}..{hi:g}}}, random 8x8 grid offset"
     header = "| set | " + " | ".join(next(iter(metrics.values()))) + " |"
     table = [header, "|---|" + "---|" * len(next(iter(metrics.values())))]
