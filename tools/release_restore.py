@@ -108,6 +108,13 @@ def main(argv: list[str] | None = None) -> None:
     metric = "PSNR / SSIM" if kind == "denoise" else "PSNR / PSNR-B"
     hardware = hardware_cell(args.hardware, cfg.get("threads") or "default")
     flag = "--sigma 25" if kind == "denoise" else "--quality 20"
+    init = cfg["model"].get("init_from")
+    init_row = ""
+    if init:
+        # A second-stage run: say where its weights came from and what that stage cost.
+        first = Path(init).parent
+        cost = f" (first stage: {wall_time_cell(first)})" if (first / "log.jsonl").is_file() else ""
+        init_row = f"\n| init | weights of `{init}`{cost} |"
     card = f"""# {args.name}
 
 {task_line}. Architecture `{config["arch"]}` ({arch_description(config["arch"])}),
@@ -117,7 +124,7 @@ output clipped to [0, 1].
 | | |
 |---|---|
 | data | {", ".join(cfg["data"]["train_dirs"])} (random {r["patch"]}px crops, 8 flips/rotations) |
-| degradation | {degr} |
+| degradation | {degr} |{init_row}
 | command | `{args.command}` |
 | steps | {config.get("trained_steps")} x batch {cfg["data"]["batch_size"]}, loss {cfg["loss"]}, Adam lr {cfg["optim"]["lr"]} {cfg["optim"]["schedule"]}, EMA {cfg["ema_decay"]}, precision {cfg.get("precision", "fp32")} |
 | wall time | {wall_time_cell(args.run)} |

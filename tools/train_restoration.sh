@@ -3,12 +3,14 @@
 # (each model's card records its own command). A stage whose runs/<name>/model exists is skipped;
 # one with a checkpoint but no model is resumed exactly.
 # Usage: tools/train_restoration.sh [STAGE...]   (stages: denoise-color denoise-gray dejpeg
-#        inpaint; default: all). THREADS (default 1: leave a core for other work).
+#        gray-ft inpaint; default: all). gray-ft continues denoise-gray from its weights and
+#        re-releases it as denoise-gray: compare the two cards before committing.
+#        THREADS (default 1: leave a core for other work).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/train_common.sh
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(denoise-color denoise-gray dejpeg inpaint)
+[ ${#stages[@]} -eq 0 ] && stages=(denoise-color denoise-gray dejpeg gray-ft inpaint)
 
 for stage in "${stages[@]}"; do
   case $stage in
@@ -24,6 +26,10 @@ for stage in "${stages[@]}"; do
       train dejpeg-color configs/dejpeg/color.yaml
       $PY tools/release_restore.py runs/dejpeg-color dejpeg-color --default \
         --command "imagesmith train configs/dejpeg/color.yaml" ;;
+    gray-ft)
+      train denoise-gray-ft configs/denoise/gray-ft.yaml
+      $PY tools/release_restore.py runs/denoise-gray-ft denoise-gray --default \
+        --command "imagesmith train configs/denoise/gray.yaml && imagesmith train configs/denoise/gray-ft.yaml" ;;
     inpaint)
       train inpaint-ffc-s configs/inpaint/ffc-s.yaml
       $PY tools/release_inpaint.py runs/inpaint-ffc-s inpaint-ffc-s --default \

@@ -94,3 +94,14 @@ def test_release_measures_and_indexes(data, tmp_path, release, task, sets, chann
 
     pipe = RestorePipeline.from_pretrained(zoo / f"{task}-t", kind=task)
     assert pipe.level_range(channels) == tuple(entry["level_range"])
+
+
+def test_second_stage_card_names_its_init_and_first_stage_cost(data, tmp_path, release):
+    first = _run(data, tmp_path / "first", "denoise", "restore.channels=1")
+    second = _run(
+        data, tmp_path / "second", "denoise", "restore.channels=1", f"model.init_from={first}/model"
+    )
+    zoo = tmp_path / "zoo"
+    release([str(second), "dn-ft", "--command", "cmd", "--data", str(data), "--zoo", str(zoo)])
+    card = (zoo / "dn-ft" / "card.md").read_text()
+    assert f"| init | weights of `{first}/model` (first stage: " in card
