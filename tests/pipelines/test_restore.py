@@ -58,7 +58,8 @@ def test_untrained_model_keeps_16_bit_gray_and_alpha_exactly(tmp_path):
     pipe = RestorePipeline.from_pretrained(_model_dir(tmp_path, trained=False))
     rng = np.random.default_rng(1)
     gray16 = Image(rng.integers(0, 65536, (20, 30, 1), dtype=np.uint16))
-    out = pipe(gray16, 10)
+    with pytest.warns(UserWarning, match="gray images"):  # a colour model on a gray image
+        out = pipe(gray16, 10)
     assert out.array.dtype == np.uint16 and out.channels == 1
     assert np.abs(out.array.astype(int) - gray16.array).max() <= 1  # luma of 3 equal floats
     rgba = Image(rng.integers(0, 256, (20, 30, 4), dtype=np.uint8))
@@ -145,3 +146,14 @@ def test_bm3d_is_optional(monkeypatch):
         pipe.restore_tensor(torch.rand(3, 16, 16), 25)
     with pytest.raises(UserError, match="classical dejpeg"):
         RestorePipeline.from_pretrained("opencv-nlm", kind="dejpeg")
+
+
+def test_colour_denoiser_on_gray_image_warns(tmp_path):
+    """Replicated gray noise is not what a colour denoiser learned: say so, but still run."""
+    pipe = RestorePipeline.from_pretrained(_model_dir(tmp_path))
+    with pytest.warns(UserWarning, match="colour denoiser .* gray images"):
+        out = pipe.restore_tensor(torch.rand(1, 16, 16), 15.0)
+    assert out.shape == (1, 16, 16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pipe.restore_tensor(torch.rand(3, 16, 16), 15.0)
