@@ -51,8 +51,8 @@ class Row:
     cells: dict[str, str] = field(default_factory=dict)
 
 
-def _shipped(kind: str) -> Row | None:
-    pipe = RestorePipeline.from_pretrained(None, kind=kind)
+def _shipped(kind: str, precision: str = "fp32") -> Row | None:
+    pipe = RestorePipeline.from_pretrained(None, kind=kind, precision=precision)
     try:
         pipe.level_range(3)
     except UserError:
@@ -62,14 +62,15 @@ def _shipped(kind: str) -> Row | None:
         rng = pipe.level_range(x.shape[0])
         return pipe.restore_tensor(x, min(max(level, rng[0]), rng[1]))
 
-    return Row(f"imagesmith {kind} (shipped)", run)
+    label = "" if precision == "fp32" else f", {precision}"
+    return Row(f"imagesmith {kind} (shipped{label})", run)
 
 
 def denoise_rows(peers: Path, classical: list[str], bm3d_limit: int = 0) -> list[Row]:
     rows = [Row("noisy input", lambda x, s: x.clamp(0, 1))]
     shipped = _shipped("denoise")
     if shipped:
-        rows.append(shipped)
+        rows += [shipped, _shipped("denoise", "bf16")]  # same weights, bf16 autocast (speed)
     else:
         print("note: no shipped denoiser yet", file=sys.stderr)
     for name in classical:
@@ -95,7 +96,7 @@ def jpeg_rows() -> list[Row]:
     rows = [Row("JPEG input", lambda x, q: x.clamp(0, 1))]
     shipped = _shipped("dejpeg")
     if shipped:
-        rows.append(shipped)
+        rows += [shipped, _shipped("dejpeg", "bf16")]
     else:
         print("note: no shipped JPEG artefact remover yet", file=sys.stderr)
     return rows

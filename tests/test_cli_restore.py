@@ -145,3 +145,32 @@ def test_eval_denoise_prints_a_table(tmp_path, capsys):
         "none",
     )
     assert code == 0 and "PSNR-B" in out
+
+
+def test_precision_flag(model_dir, tmp_path, capsys):
+    src = _noisy(tmp_path / "a.png")
+    code, _, _ = _run(
+        capsys,
+        "denoise",
+        src,
+        "-o",
+        tmp_path / "o.png",
+        "--model",
+        model_dir,
+        "--precision",
+        "bf16",
+    )
+    assert code == 0 and read_image(tmp_path / "o.png").channels == 3
+    code, _, err = _run(
+        capsys,
+        "denoise",
+        src,
+        "-o",
+        tmp_path / "p.png",
+        "--model",
+        model_dir,
+        "--precision",
+        "fp16",
+    )
+    assert "precision must be one of fp32, bf16" in _one_line(code, err)
+    assert not (tmp_path / "p.png").exists()

@@ -71,6 +71,9 @@ def _build_parser() -> argparse.ArgumentParser:
         )
         rp.add_argument("--tile", type=int, default=None, help="tile side in pixels")
         rp.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+        rp.add_argument(
+            "--precision", default="fp32", help="fp32, or bf16 (about 2x faster on bf16 CPUs)"
+        )
         rp.add_argument("--overwrite", action="store_true", help="replace existing outputs")
         rp.add_argument("--max-pixels", type=int, default=None, help="input pixel limit")
         rp.add_argument("--save-quality", type=int, default=95, help="JPEG/WebP output quality")
@@ -124,6 +127,7 @@ def _build_parser() -> argparse.ArgumentParser:
         er.add_argument("--channels", default="auto", help="1, 3 or auto (gray if all are gray)")
         er.add_argument("--seed", type=int, default=0, help="noise seed (per image)")
         er.add_argument("--device", default="cpu")
+        er.add_argument("--precision", default="fp32", help="fp32 or bf16")
 
     ei = ev_sub.add_parser("inpaint", help="PSNR/SSIM (whole, in hole) and KID by hole-area bin")
     ei.add_argument("--data", nargs="+", required=True, help="folders of clean images")

@@ -113,7 +113,9 @@ def _cmd_restore(args: argparse.Namespace, kind: str) -> int:
         raise UserError(f"--tile must be positive, got {args.tile}")
     files = collect_inputs(args.inputs)
     targets = plan_outputs(args.inputs, files, args.output, args.overwrite)
-    pipe = RestorePipeline.from_pretrained(args.model, kind=kind, device=args.device)
+    pipe = RestorePipeline.from_pretrained(
+        args.model, kind=kind, device=args.device, precision=args.precision
+    )
     gain = getattr(args, "gain", 0.0)
 
     def work(image, on_tile):
@@ -430,7 +432,9 @@ def _eval_restore(args: argparse.Namespace) -> int:
     if args.model == "none":
         name, fn = "input (no restoration)", lambda x, level: x.clamp(0, 1)
     else:
-        pipe = RestorePipeline.from_pretrained(args.model, kind=kind, device=args.device)
+        pipe = RestorePipeline.from_pretrained(
+            args.model, kind=kind, device=args.device, precision=args.precision
+        )
         name = pipe.name
 
         def fn(x: torch.Tensor, level: float) -> torch.Tensor:

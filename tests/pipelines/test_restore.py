@@ -157,3 +157,14 @@ def test_colour_denoiser_on_gray_image_warns(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         pipe.restore_tensor(torch.rand(3, 16, 16), 15.0)
+
+
+def test_bf16_inference_is_close_to_fp32_and_bad_precision_is_refused(tmp_path):
+    folder = _model_dir(tmp_path)
+    x = torch.from_numpy(_photo().transpose(2, 0, 1).copy())
+    fp32 = RestorePipeline.from_pretrained(folder).restore_tensor(x, 20.0)
+    bf16 = RestorePipeline.from_pretrained(folder, precision="bf16").restore_tensor(x, 20.0)
+    assert bf16.dtype == torch.float32 and not torch.equal(bf16, fp32)
+    assert float(psnr(bf16, fp32)) >= 40
+    with pytest.raises(UserError, match="precision"):
+        RestorePipeline.from_pretrained(folder, precision="fp16")
