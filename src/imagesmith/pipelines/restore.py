@@ -80,7 +80,9 @@ class RestorePipeline:
         overlap: pixels shared by neighbouring tiles (blended).
         batch: tiles per forward pass.
         precision: "fp32", or "bf16" (autocast) for about twice the speed on CPUs with bf16
-            units at a few thousandths of a dB; classical methods ignore it.
+            units at a few thousandths of a dB; classical methods ignore it. Only the
+            predicted correction is bf16: the models add it to the float32 input, so 16-bit
+            images keep their precision outside it.
     """
 
     def __init__(
