@@ -168,3 +168,12 @@ def test_bf16_inference_is_close_to_fp32_and_bad_precision_is_refused(tmp_path):
     assert float(psnr(bf16, fp32)) >= 40
     with pytest.raises(UserError, match="precision"):
         RestorePipeline.from_pretrained(folder, precision="fp16")
+
+
+def test_bf16_keeps_16_bit_precision_outside_the_correction(tmp_path):
+    """A zero correction in bf16 still returns every 16-bit value exactly."""
+    pipe = RestorePipeline.from_pretrained(
+        _model_dir(tmp_path, channels=1, trained=False), precision="bf16"
+    )
+    gray16 = Image(np.random.default_rng(2).integers(0, 65536, (20, 30, 1), dtype=np.uint16))
+    assert np.array_equal(pipe(gray16, 10).array, gray16.array)
