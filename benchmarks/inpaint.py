@@ -117,6 +117,39 @@ def samples_sheet(root: Path, pipes: list[InpaintPipeline], out: Path) -> None:
         write_image(grid, out)
 
 
+ISSUE_BASELINES = ("opencv-telea", "opencv-ns", "skimage-biharmonic")  # named by issue 5
+
+
+def target_lines(results: dict, bins: list[int], kid: bool) -> list[str]:
+    """Issue 5's target per learned model and bin: hole PSNR above, and hole KID below, the best
+    of the baselines the issue names; and the same against every classical method, imagesmith's
+    own ``harmonic`` (the learned model's starting point) included."""
+    lines = []
+    for name in (n for n in results if n not in CLASSICAL_INPAINTERS):
+        for label, group in (
+            ("the issue's baselines", [n for n in ISSUE_BASELINES if n in results]),
+            ("every classical method", [n for n in results if n in CLASSICAL_INPAINTERS]),
+        ):
+            if not group:
+                continue
+            lines.append(f"target check for {name} against {label} (margin over the best):")
+            met = True
+            for j, b in enumerate(bins):
+                psnr_best = max(group, key=lambda n: results[n][j].hole_psnr)
+                d_psnr = results[name][j].hole_psnr - results[psnr_best][j].hole_psnr
+                text = f"  {BINS[b]}: hole PSNR {d_psnr:+.2f} dB vs {psnr_best}"
+                ok = d_psnr > 0
+                if kid:
+                    kid_best = min(group, key=lambda n: results[n][j].kid.mean)
+                    d_kid = (results[name][j].kid.mean - results[kid_best][j].kid.mean) * 1e3
+                    text += f", hole KID x1000 {d_kid:+.2f} vs {kid_best}"
+                    ok = ok and d_kid < 0
+                met = met and ok
+                lines.append(text + ("" if ok else "  <- not met"))
+            lines.append(f"  {'met' if met else 'NOT met'} in the bins run")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=os.environ.get("IMAGESMITH_DATA", "../shared/datasets"))
@@ -183,6 +216,8 @@ def main() -> None:
             print(f"| {name} | {' | '.join(cell(r) for r in rows)} | {speed:.2f} |")
     if extractor is not None:
         print(f"\nKID features: {extractor.info.name}, sha256 {extractor.info.weights_sha256}")
+    for line in target_lines(results, bins, extractor is not None):
+        print(line)
 
     tiles = []
     for (b, i), outs in sorted(sheet.items()):
