@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
 
 Inpainting, architecture `{config["arch"]}` ({arch_description(config["arch"])}),
 arguments {config["arch_args"]}, {params:,} parameters. Input: RGB in [0, 1] with the hole
-given a pull-push fill, plus the mask; the network adds a learned correction to that fill; output
+given a harmonic (Laplace) fill, plus the mask; the network adds a learned correction to that fill; output
 RGB in [0, 1], composited into the hole only.
 
 | | |

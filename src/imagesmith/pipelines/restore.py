@@ -271,8 +271,8 @@ class RestorePipeline:
                 lv = signal_dependent_level(batch, gain, value)
             else:
                 lv = torch.full((batch.shape[0],), value, device=batch.device)
-            # bf16 autocast: about twice as fast on CPUs with bf16 units, for ~0.005 dB
-            # (denoise-color, CBSD68 sigma 25); the output is float32 again before clamping.
+            # bf16 autocast: about twice as fast on CPUs with bf16 units, for at most ~0.01 dB
+            # (benchmarks/denoise.py prints both rows); float32 again before clamping.
             with torch.autocast(batch.device.type, torch.bfloat16, enabled=bf16):
                 out = net.model(batch.contiguous(memory_format=torch.channels_last), lv)
             return out.float()
