@@ -174,3 +174,14 @@ def test_precision_flag(model_dir, tmp_path, capsys):
     )
     assert "precision must be one of fp32, bf16" in _one_line(code, err)
     assert not (tmp_path / "p.png").exists()
+
+
+def test_ensemble_flag_writes_a_different_result(model_dir, tmp_path, capsys):
+    src = _noisy(tmp_path / "a.png")
+    for name, extra in (("one.png", ()), ("ens.png", ("--ensemble",))):
+        code, _, _ = _run(
+            capsys, "denoise", src, "-o", tmp_path / name, "--model", model_dir, *extra
+        )
+        assert code == 0
+    one, ens = (read_image(tmp_path / n).array for n in ("one.png", "ens.png"))
+    assert one.shape == ens.shape and not np.array_equal(one, ens)

@@ -74,6 +74,11 @@ def _build_parser() -> argparse.ArgumentParser:
         rp.add_argument(
             "--precision", default="fp32", help="fp32, or bf16 (about 2x faster on bf16 CPUs)"
         )
+        rp.add_argument(
+            "--ensemble",
+            action="store_true",
+            help="average over 8 rotations/flips: 8x slower, slightly better",
+        )
         rp.add_argument("--overwrite", action="store_true", help="replace existing outputs")
         rp.add_argument("--max-pixels", type=int, default=None, help="input pixel limit")
         rp.add_argument("--save-quality", type=int, default=95, help="JPEG/WebP output quality")
@@ -128,6 +133,7 @@ def _build_parser() -> argparse.ArgumentParser:
         er.add_argument("--seed", type=int, default=0, help="noise seed (per image)")
         er.add_argument("--device", default="cpu")
         er.add_argument("--precision", default="fp32", help="fp32 or bf16")
+        er.add_argument("--ensemble", action="store_true", help="x8 geometric self-ensemble")
 
     ei = ev_sub.add_parser("inpaint", help="PSNR/SSIM (whole, in hole) and KID by hole-area bin")
     ei.add_argument("--data", nargs="+", required=True, help="folders of clean images")

@@ -114,7 +114,11 @@ def _cmd_restore(args: argparse.Namespace, kind: str) -> int:
     files = collect_inputs(args.inputs)
     targets = plan_outputs(args.inputs, files, args.output, args.overwrite)
     pipe = RestorePipeline.from_pretrained(
-        args.model, kind=kind, device=args.device, precision=args.precision
+        args.model,
+        kind=kind,
+        device=args.device,
+        precision=args.precision,
+        ensemble=args.ensemble,
     )
     gain = getattr(args, "gain", 0.0)
 
@@ -433,7 +437,11 @@ def _eval_restore(args: argparse.Namespace) -> int:
         name, fn = "input (no restoration)", lambda x, level: x.clamp(0, 1)
     else:
         pipe = RestorePipeline.from_pretrained(
-            args.model, kind=kind, device=args.device, precision=args.precision
+            args.model,
+            kind=kind,
+            device=args.device,
+            precision=args.precision,
+            ensemble=args.ensemble,
         )
         name = pipe.name
 

@@ -177,3 +177,21 @@ def test_bf16_keeps_16_bit_precision_outside_the_correction(tmp_path):
     )
     gray16 = Image(np.random.default_rng(2).integers(0, 65536, (20, 30, 1), dtype=np.uint16))
     assert np.array_equal(pipe(gray16, 10).array, gray16.array)
+
+
+def test_self_ensemble_is_equivariant_and_differs_from_one_pass(tmp_path):
+    """Averaging over the 8 symmetries makes the output commute with rotations and mirrors,
+    which a single pass of a random-weight net does not."""
+    folder = _model_dir(tmp_path)
+    x = torch.from_numpy(_photo(48, 64).transpose(2, 0, 1).copy())
+    single = RestorePipeline.from_pretrained(folder)
+    ens = RestorePipeline.from_pretrained(folder, ensemble=True)
+    for sym in (lambda t: torch.rot90(t, 1, (1, 2)), lambda t: t.flip(2)):
+        assert torch.allclose(
+            ens.restore_tensor(sym(x), 20.0), sym(ens.restore_tensor(x, 20.0)), atol=1e-5
+        )
+        one = (single.restore_tensor(sym(x), 20.0) - sym(single.restore_tensor(x, 20.0))).abs()
+        assert float(one.max()) > 1e-3
+    # an untrained (identity) net stays the identity
+    ident = RestorePipeline.from_pretrained(_model_dir(tmp_path, trained=False), ensemble=True)
+    assert torch.allclose(ident.restore_tensor(x, 20.0), x.clamp(0, 1), atol=1e-6)
