@@ -106,6 +106,11 @@ def main(argv: list[str] | None = None) -> None:
         )
         table.append(f"| {name} | " + " | ".join(fmt(c) for c in cells.values()) + " |")
     metric = "PSNR / SSIM" if kind == "denoise" else "PSNR / PSNR-B"
+    protocol = (
+        "dn-rgb: seed-0 noise per image, not clipped"
+        if kind == "denoise"
+        else "clean image as uint8 through PIL's JPEG encoder at quality q, 4:2:0 chroma"
+    )
     hardware = hardware_cell(args.hardware, cfg.get("threads") or "default")
     flag = "--sigma 25" if kind == "denoise" else "--quality 20"
     init = cfg["model"].get("init_from")
@@ -131,7 +136,7 @@ output clipped to [0, 1].
 | hardware | {hardware} |
 | released | {time.strftime("%Y-%m-%d")} |
 
-## Measured (dn-rgb: seed-0 noise per image, not clipped; uint8 outputs; all channels)
+## Measured ({protocol}; uint8 outputs; all channels)
 
 Cells: {metric}.
 
