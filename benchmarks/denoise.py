@@ -50,6 +50,7 @@ class Row:
     seconds: float = 0.0
     megapixels: float = 0.0
     cells: dict[str, str] = field(default_factory=dict)
+    psnr: dict[str, float] = field(default_factory=dict)  # column -> mean PSNR
 
 
 def _shipped(kind: str, precision: str = "fp32", ensemble: bool = False) -> Row | None:
@@ -138,6 +139,7 @@ def run_table(
                 m = mean_score(res)
                 extra = f" / {sum(blocky) / len(blocky):.2f}" if blocky else f" / {m.ssim:.4f}"
                 row.cells[col] = f"{m.psnr:.2f}{extra}"
+                row.psnr[col] = m.psnr
                 print(f"  {row.name:28s} {col:14s} {row.cells[col]}", file=sys.stderr)
     metric = "PSNR / SSIM" if kind == "denoise" else "PSNR / PSNR-B"
     lines = [
@@ -147,7 +149,52 @@ def run_table(
     for row in rows:
         speed = f"{row.seconds / row.megapixels:.2f}" if row.megapixels else "—"
         lines.append(f"| {row.name} | {' | '.join(row.cells[c] for c in columns)} | {speed} |")
-    lines.append(f"\nCells: {metric} (dn-rgb: uint8 outputs, all channels, no crop).")
+    protocol = (
+        "dn-rgb: seed-0 Gaussian noise, not clipped"
+        if kind == "denoise"
+        else "clean uint8 image through PIL's JPEG encoder, 4:2:0 chroma"
+    )
+    lines.append(f"\nCells: {metric} ({protocol}; uint8 outputs, all channels, no crop).")
+    return lines
+
+
+# Issue 4's targets (dn-rgb, ANCHORS.md): (column, published method, its PSNR).
+TARGETS = (
+    ("CBSD68 s25", "CBM3D", 30.71),
+    ("CBSD68 s25", "CDnCNN (goal)", 31.24),
+    ("BSD68 s25", "DnCNN", 29.23),
+)
+
+
+def target_lines(rows: list[Row], whole_sets: bool = True) -> list[str]:
+    """Verdicts for the shipped denoisers against the published targets and BM3D's speed
+    (PSNR verdicts only when ``whole_sets``: published numbers are means over whole sets)."""
+    ours = next((r for r in rows if r.name == "imagesmith denoise (shipped)"), None)
+    if ours is None:
+        return []
+    lines = ["", "Targets (shipped models, fp32, one pass):"]
+    if not whole_sets:
+        lines.append("- PSNR targets: not judged on a subset of the images (--limit)")
+    for col, method, ref in TARGETS:
+        if whole_sets and col in ours.psnr:
+            got = ours.psnr[col]
+            verdict = "met" if got >= ref else "NOT met"
+            lines.append(
+                f"- {col}: {got:.2f} dB vs {method} {ref:.2f}: {verdict} ({got - ref:+.2f})"
+            )
+    bm3d = next((r for r in rows if r.name.startswith("bm3d") and r.megapixels), None)
+    if bm3d and ours.megapixels:
+        for r in (
+            ours,
+            *(x for x in rows if x.name.startswith("imagesmith denoise (shipped, bf16)")),
+        ):
+            if not r.megapixels:
+                continue
+            ratio = (bm3d.seconds / bm3d.megapixels) / (r.seconds / r.megapixels)
+            verdict = "met" if ratio >= 10 else "NOT met"
+            lines.append(
+                f"- speed, {r.name} vs BM3D: {ratio:.1f}x faster per MP (target 10x): {verdict}"
+            )
     return lines
 
 
@@ -190,7 +237,7 @@ def main() -> None:
         lines = run_table(jpeg_rows(), sets, "dejpeg", args.qualities)
     else:
         rows = denoise_rows(Path(args.peers), args.classical, args.bm3d_limit, args.ensemble)
-        lines = run_table(rows, sets, "denoise", args.sigmas)
+        lines = run_table(rows, sets, "denoise", args.sigmas) + target_lines(rows, not args.limit)
     print(
         f"# {'JPEG artefact removal' if args.jpeg else 'Gaussian denoising'}, "
         f"{platform.processor() or platform.machine()}, {args.threads} threads, "
