@@ -211,8 +211,8 @@ def main() -> None:
     ap.add_argument(
         "--bm3d-limit",
         type=int,
-        default=10,
-        help="BM3D (about 75 s per megapixel here) scores the first N images of each set only",
+        default=5,
+        help="BM3D (about 85 s per megapixel here) scores the first N images of each set only",
     )
     ap.add_argument(
         "--ensemble",
