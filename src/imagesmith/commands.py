@@ -104,8 +104,16 @@ def parse_level(raw: str, flag: str) -> float | str:
         raise UserError(f"{flag} must be a number or auto, got {raw!r}") from None
 
 
-def _cmd_restore(args: argparse.Namespace, kind: str) -> int:
+def _restore_pipeline(args: argparse.Namespace, kind: str):
+    """The RestorePipeline the denoise/dejpeg and eval commands ask for with their flags."""
     from imagesmith.pipelines.restore import RestorePipeline
+
+    return RestorePipeline.from_pretrained(
+        args.model, kind=kind, device=args.device, precision=args.precision, ensemble=args.ensemble
+    )
+
+
+def _cmd_restore(args: argparse.Namespace, kind: str) -> int:
 
     what = "sigma" if kind == "denoise" else "quality"
     level = parse_level(args.level, f"--{what}")
@@ -113,13 +121,7 @@ def _cmd_restore(args: argparse.Namespace, kind: str) -> int:
         raise UserError(f"--tile must be positive, got {args.tile}")
     files = collect_inputs(args.inputs)
     targets = plan_outputs(args.inputs, files, args.output, args.overwrite)
-    pipe = RestorePipeline.from_pretrained(
-        args.model,
-        kind=kind,
-        device=args.device,
-        precision=args.precision,
-        ensemble=args.ensemble,
-    )
+    pipe = _restore_pipeline(args, kind)
     gain = getattr(args, "gain", 0.0)
 
     def work(image, on_tile):
@@ -423,7 +425,6 @@ def _eval_restore(args: argparse.Namespace) -> int:
     from imagesmith.metrics.evaluate import mean_score
     from imagesmith.metrics.evaluate_restore import evaluate_restorer, load_clean
     from imagesmith.metrics.psnr import psnr_b
-    from imagesmith.pipelines.restore import RestorePipeline
 
     kind = args.eval_task
     if args.channels == "auto":
@@ -436,13 +437,7 @@ def _eval_restore(args: argparse.Namespace) -> int:
     if args.model == "none":
         name, fn = "input (no restoration)", lambda x, level: x.clamp(0, 1)
     else:
-        pipe = RestorePipeline.from_pretrained(
-            args.model,
-            kind=kind,
-            device=args.device,
-            precision=args.precision,
-            ensemble=args.ensemble,
-        )
+        pipe = _restore_pipeline(args, kind)
         name = pipe.name
 
         def fn(x: torch.Tensor, level: float) -> torch.Tensor:
