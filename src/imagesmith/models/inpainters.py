@@ -147,8 +147,9 @@ class PatchDiscriminator(nn.Module):
 
 @register_model("inpaint-ffc-s", task="inpaint")
 def inpaint_ffc_s(**kw) -> nn.Module:
-    """Fourier inpainter: 32/64/96 features, 4 Fourier residual blocks at 1/4 res;
-    sized to train in about an hour on one CPU core (~1.2M)."""
+    """Fourier inpainter: 32/64/96 features, 4 Fourier residual blocks at 1/4 res (~1.2M).
+
+    Sized to train in about an hour on one CPU core."""
     return FourierInpainter(**{"widths": (32, 64, 96), "blocks": 4, **kw})
 
 
