@@ -193,7 +193,16 @@ def main() -> None:
         results[pipe.name] = evaluate_inpainter(
             pipe.fill_tensor, images, masks, bins, extractor, on_output=keep
         )
+        # per-method lines as soon as a method ends: a full run takes long, and a stopped one
+        # keeps what it measured
         print(f"  {pipe.name}: {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        for r in results[pipe.name]:
+            kid_text = f", KID x1000 {r.kid.mean * 1e3:.2f}" if r.kid is not None else ""
+            print(
+                f"    {r.bin}: hole PSNR {r.hole_psnr:.2f} / SSIM {r.hole_ssim:.4f}{kid_text}, "
+                f"PSNR {r.psnr:.2f}, {r.seconds_per_image:.2f} s/img",
+                file=sys.stderr,
+            )
 
     print(
         f"# Inpainting (ip-bins), {', '.join(args.sets)} ({len(images)} images), "
