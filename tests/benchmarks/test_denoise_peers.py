@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,16 +13,8 @@ SET12 = REPO.parent / "shared" / "datasets" / "denoise" / "Set12"
 
 
 @pytest.fixture(scope="module")
-def peers():
-    name = "_imagesmith_benchmarks_denoise_peers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, REPO / "benchmarks" / "denoise_peers.py"
-        )
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+def peers(load_benchmark):
+    return load_benchmark("denoise_peers")
 
 
 def test_ffdnet_sub_image_order_matches_the_ipol_loop(peers):

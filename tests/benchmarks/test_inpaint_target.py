@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
-REPO = Path(__file__).resolve().parents[2]
+import pytest
 
 
-def _bench():
-    name = "_imagesmith_benchmarks_inpaint"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / "inpaint.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+@pytest.fixture(scope="module")
+def bench(load_benchmark):
+    return load_benchmark("inpaint")
 
 
 def _rows(*cells):
@@ -25,17 +17,17 @@ def _rows(*cells):
     return [SimpleNamespace(hole_psnr=p, kid=SimpleNamespace(mean=k)) for p, k in cells]
 
 
-def test_target_check_names_the_best_baseline_and_the_failing_bins():
+def test_target_check_names_the_best_baseline_and_the_failing_bins(bench):
     results = {
         "learned": _rows((20.0, 0.010), (15.0, 0.050)),
         "opencv-ns": _rows((19.5, 0.012), (15.2, 0.040)),
         "skimage-biharmonic": _rows((19.0, 0.020), (14.0, 0.090)),
         "harmonic": _rows((20.5, 0.030), (15.5, 0.100)),
     }
-    lines = _bench().target_lines(results, [0, 5], kid=True)
+    lines = bench.target_lines(results, [0, 5], kid=True)
     text = "\n".join(lines)
     issue, every = text.split("against every classical method")
     assert "1-10%: hole PSNR +0.50 dB vs opencv-ns, hole KID x1000 -2.00 vs opencv-ns" in issue
     assert "50-60%: hole PSNR -0.20 dB vs opencv-ns" in issue and "NOT met" in issue
     assert "1-10%: hole PSNR -0.50 dB vs harmonic" in every and every.rstrip().endswith("run")
-    assert _bench().target_lines({"harmonic": results["harmonic"]}, [0, 5], kid=True) == []
+    assert bench.target_lines({"harmonic": results["harmonic"]}, [0, 5], kid=True) == []

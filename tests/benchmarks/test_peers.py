@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,16 +18,8 @@ needs_peers = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def peers():
-    """benchmarks/ is not a package: load benchmarks/peers.py from its path."""
-    name = "_imagesmith_benchmarks_peers"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / "peers.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+def peers(load_benchmark):
+    return load_benchmark("peers")
 
 
 def _y_psnr(a: np.ndarray, b: np.ndarray, border: int) -> float:
