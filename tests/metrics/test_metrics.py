@@ -44,6 +44,26 @@ def test_ssim_golden_constant_shift():
     assert ssim(x, y, 255.0).item() == pytest.approx((2 * a * b + c1) / (a * a + b * b + c1))
 
 
+def test_ssim_map_matches_the_direct_2d_window_formula():
+    """The separable filtering gives what the reference's 2-D 11x11 window gives, per pixel."""
+    import torch.nn.functional as F
+
+    from imagesmith.metrics.ssim import ssim_map
+
+    g = torch.Generator().manual_seed(0)
+    a = torch.rand(2, 3, 23, 31, generator=g, dtype=torch.float64) * 255
+    b = (a + 20 * torch.randn(a.shape, generator=g, dtype=torch.float64)).clamp(0, 255)
+    x, y, win = a.reshape(-1, 1, 23, 31), b.reshape(-1, 1, 23, 31), gaussian_window()[None, None]
+    mx, my = F.conv2d(x, win), F.conv2d(y, win)
+    vx, vy = F.conv2d(x * x, win) - mx**2, F.conv2d(y * y, win) - my**2
+    cxy = F.conv2d(x * y, win) - mx * my
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    ref = (2 * mx * my + c1) * (2 * cxy + c2) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
+    got = ssim_map(a, b, 255.0)
+    assert got.shape == (2, 3, 13, 21)
+    assert torch.allclose(got, ref.reshape(2, 3, 13, 21), rtol=0, atol=1e-12)
+
+
 def test_uint8_grid_rounding():
     x = torch.tensor([-0.1, 0.0, 0.5 / 255, 1.49 / 255, 1.2])
     assert torch.allclose(to_uint8_grid(x) * 255, torch.tensor([0.0, 0.0, 1.0, 1.0, 255.0]))
