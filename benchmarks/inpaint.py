@@ -5,11 +5,14 @@ One run, same images and masks for every method (protocol ip-bins, see
 test masks. Prints hole PSNR, hole SSIM, KID x1000 on hole patches (when a feature extractor is
 available) and whole-image PSNR per bin, and CPU seconds per image. Writes into ``--out``:
 
-* ``inpaint_sheet.png``: input with hole, every method, ground truth, for a few images;
-* ``inpaint_samples.png``: the same on ../shared/datasets/inpaint/samples (EdgeConnect masks:
-  white = hole; MAT masks: black = hole, so they are inverted);
-* ``scratches.png``: an artificially scratched and dusted photo, the auto-scratches mask and the
+* ``inpaint_sheet.jpg``: input with hole, every method, ground truth, for a few images;
+* ``inpaint_samples.jpg``: input with hole and every method on ../shared/datasets/inpaint/samples
+  (EdgeConnect masks: white = hole; MAT masks: black = hole, so they are inverted);
+* ``scratches.jpg``: an artificially scratched and dusted photo, the auto-scratches mask and the
   repairs, with detection recall / precision and PSNR before and after in the printed output.
+
+The sheets are JPEG (quality 90): they are for looking at, and PNG would put megabytes into the
+repository on every run; the printed numbers come from the lossless outputs.
 
     python benchmarks/inpaint.py --threads 2
     python benchmarks/inpaint.py --limit 8 --bins 1 3 6     # quicker
@@ -39,6 +42,7 @@ from imagesmith.metrics.psnr import psnr
 from imagesmith.pipelines.inpaint import InpaintPipeline, load_mask
 
 SHEET_SIDE = 192
+SHEET_QUALITY = 90
 
 
 def methods(names: list[str] | None) -> list[InpaintPipeline]:
@@ -91,7 +95,8 @@ def scratch_demo(image: torch.Tensor, pipes: list[InpaintPipeline], out: Path) -
         lines.append(f"PSNR after {pipe.name}: {float(psnr(y, image)):.2f} dB")
         tiles.append(y)
     tiles.append(image)
-    write_image(make_grid(torch.stack(tiles), nrow=len(tiles), value_range=(0, 1)), out)
+    grid = make_grid(torch.stack(tiles), nrow=len(tiles), value_range=(0, 1))
+    write_image(grid, out, overwrite=True, quality=SHEET_QUALITY)
     return lines
 
 
@@ -111,10 +116,10 @@ def samples_sheet(root: Path, pipes: list[InpaintPipeline], out: Path) -> None:
             for pipe in pipes:
                 y = pipe.inpaint(img, mask, invert=invert).image.to_float()[..., :3]
                 row.append(_resize(torch.from_numpy(y.transpose(2, 0, 1).copy()), SHEET_SIDE))
-            rows += row
+            rows += row  # no truth column: EdgeConnect's samples have the holes drawn in
     if rows:
         grid = make_grid(torch.stack(rows), nrow=len(pipes) + 1, value_range=(0, 1))
-        write_image(grid, out)
+        write_image(grid, out, overwrite=True, quality=SHEET_QUALITY)
 
 
 ISSUE_BASELINES = ("opencv-telea", "opencv-ns", "skimage-biharmonic")  # named by issue 5
@@ -239,16 +244,13 @@ def main() -> None:
         tiles += [_resize(t, SHEET_SIDE) for t in row]
     if tiles:
         grid = make_grid(torch.stack(tiles), nrow=len(pipes) + 2, value_range=(0, 1))
-        write_image(grid, out / "inpaint_sheet.png", overwrite=True)
-    samples_sheet(data / "inpaint" / "samples", pipes, out / "inpaint_samples_tmp.png")
-    if (out / "inpaint_samples_tmp.png").exists():
-        (out / "inpaint_samples_tmp.png").replace(out / "inpaint_samples.png")
+        write_image(grid, out / "inpaint_sheet.jpg", overwrite=True, quality=SHEET_QUALITY)
+    samples_sheet(data / "inpaint" / "samples", pipes, out / "inpaint_samples.jpg")
     kodak = square_crop(load_clean(data / "denoise" / "Kodak24", 3)[3][1])
     print()
-    for line in scratch_demo(kodak, pipes, out / "scratches_tmp.png"):
+    for line in scratch_demo(kodak, pipes, out / "scratches.jpg"):
         print(line)
-    (out / "scratches_tmp.png").replace(out / "scratches.png")
-    print(f"\nsheets: {out}/inpaint_sheet.png, inpaint_samples.png, scratches.png")
+    print(f"\nsheets: {out}/inpaint_sheet.jpg, inpaint_samples.jpg, scratches.jpg")
 
 
 if __name__ == "__main__":

@@ -3,14 +3,15 @@
 # (each model's card records its own command). A stage whose runs/<name>/model exists is skipped;
 # one with a checkpoint but no model is resumed exactly.
 # Usage: tools/train_restoration.sh [STAGE...]   (stages: denoise-color denoise-gray dejpeg
-#        gray-ft inpaint; default: all). gray-ft continues denoise-gray from its weights and
-#        re-releases it as denoise-gray: compare the two cards before committing.
+#        gray-ft gray-ft2 inpaint; default: all). gray-ft continues denoise-gray from its weights
+#        and gray-ft2 continues gray-ft; each re-releases it as denoise-gray: compare the cards
+#        before committing.
 #        THREADS (default 1: leave a core for other work).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/train_common.sh
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(denoise-color denoise-gray dejpeg gray-ft inpaint)
+[ ${#stages[@]} -eq 0 ] && stages=(denoise-color denoise-gray dejpeg gray-ft gray-ft2 inpaint)
 
 for stage in "${stages[@]}"; do
   case $stage in
@@ -30,6 +31,10 @@ for stage in "${stages[@]}"; do
       train denoise-gray-ft configs/denoise/gray-ft.yaml
       $PY tools/release_restore.py runs/denoise-gray-ft denoise-gray --default \
         --command "imagesmith train configs/denoise/gray.yaml && imagesmith train configs/denoise/gray-ft.yaml" ;;
+    gray-ft2)
+      train denoise-gray-ft2 configs/denoise/gray-ft2.yaml
+      $PY tools/release_restore.py runs/denoise-gray-ft2 denoise-gray --default \
+        --command "imagesmith train configs/denoise/gray.yaml && imagesmith train configs/denoise/gray-ft.yaml && imagesmith train configs/denoise/gray-ft2.yaml" ;;
     inpaint)
       train inpaint-ffc-s configs/inpaint/ffc-s.yaml
       $PY tools/release_inpaint.py runs/inpaint-ffc-s inpaint-ffc-s --default \
