@@ -95,7 +95,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--model",
         default=None,
         help="shipped model name or model folder, or a classical method "
-        "(opencv-telea, opencv-ns, skimage-biharmonic, harmonic)",
+        "(opencv-telea, opencv-ns, skimage-biharmonic, harmonic, exemplar)",
     )
     ip.add_argument("--invert-mask", action="store_true", help="black = fill instead")
     ip.add_argument("--dilate", type=int, default=0, help="grow the hole by PX pixels")

@@ -47,6 +47,23 @@ def test_untrained_model_returns_the_harmonic_fill():
         torch.testing.assert_close(model(x, m), harmonic_fill(x, m), atol=1e-5, rtol=0)
 
 
+def test_untrained_textured_model_returns_the_textured_fill_and_bad_prefill_is_refused():
+    from imagesmith.functional.patch_fill import textured_fill
+
+    torch.manual_seed(0)
+    model = create_model("inpaint-ffc-s", prefill="textured", **TINY).eval()
+    x = torch.rand(2, 3, 24, 24) * 0.9 + 0.05
+    m = torch.zeros(2, 1, 24, 24)
+    m[..., 6:14, 3:17] = 1
+    with torch.no_grad():
+        out = model(x, m)
+    for i in range(2):
+        expected = textured_fill(x[i], m[i]).clamp(1e-3, 1 - 1e-3)
+        torch.testing.assert_close(out[i], expected, atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match="prefill"):
+        create_model("inpaint-ffc-s", prefill="median", **TINY)
+
+
 def test_spectral_branch_sees_the_whole_image():
     """One spectral transform: changing one pixel changes outputs far away (global field)."""
     torch.manual_seed(0)

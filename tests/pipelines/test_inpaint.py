@@ -36,7 +36,7 @@ def _mask(h=60, w=80, boxes=((10, 10, 25, 30),)):
 
 
 @pytest.mark.parametrize(
-    "method", ["model", "opencv-telea", "opencv-ns", "skimage-biharmonic", "harmonic"]
+    "method", ["model", "opencv-telea", "opencv-ns", "skimage-biharmonic", "harmonic", "exemplar"]
 )
 @pytest.mark.parametrize(("c", "bit16"), [(3, False), (1, True), (4, False)])
 def test_only_hole_pixels_change(model_dir, method, c, bit16):

@@ -1,8 +1,12 @@
-"""Classical inpainting: OpenCV Telea and Navier-Stokes, scikit-image biharmonic, harmonic.
+"""Classical inpainting: OpenCV Telea and Navier-Stokes, scikit-image biharmonic, harmonic,
+exemplar.
 
 ``harmonic`` is imagesmith's own Laplace membrane fill (:mod:`imagesmith.functional.fill`), the
 starting point the learned inpainter refines; it is listed so the learned model's own gain over
-it is measured in the same table.
+it is measured in the same table. ``exemplar`` is imagesmith's textured fill
+(:func:`imagesmith.functional.patch_fill.textured_fill`): the harmonic fill's shading plus detail
+copied from the best-matching patches of the known part of the image (PatchMatch), so a large
+hole gets the image's texture instead of a smooth surface.
 
 Each takes the image as a (C, H, W) float tensor in [0, 1] (C = 1 or 3) and the hole mask as
 (1, H, W) with 1 = fill, and returns (C, H, W) in [0, 1] with only hole pixels changed. OpenCV's
@@ -19,6 +23,7 @@ import torch
 
 from imagesmith.errors import UserError
 from imagesmith.functional.fill import harmonic_fill
+from imagesmith.functional.patch_fill import textured_fill
 
 __all__ = ["CLASSICAL_INPAINTERS", "classical_inpaint"]
 
@@ -50,11 +55,16 @@ def _harmonic(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return harmonic_fill(image[None], (mask > 0.5).float()[None])[0]
 
 
+def _exemplar(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    return textured_fill(image, mask).clamp(0, 1)
+
+
 CLASSICAL_INPAINTERS: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     "opencv-telea": _opencv("INPAINT_TELEA"),
     "opencv-ns": _opencv("INPAINT_NS"),
     "skimage-biharmonic": _biharmonic,
     "harmonic": _harmonic,
+    "exemplar": _exemplar,
 }
 
 

@@ -79,7 +79,7 @@ class InpaintPipeline:
     Args:
         model: a loaded inpainting model (``model(image, mask)`` in [0, 1]) or a classical
             method name (``opencv-telea``, ``opencv-ns``, ``skimage-biharmonic``,
-            ``harmonic``).
+            ``harmonic``, ``exemplar``).
         name: for messages.
         device: "cpu", "cuda" or None/"auto".
         margin: context pixels around each hole region (at least; regions get a margin of half
