@@ -7,10 +7,11 @@ sees the whole image from the first block on, which is what large holes need), a
 skip connections. The hole is first given a prefill: the smooth harmonic (Laplace) fill
 (:func:`imagesmith.functional.fill.harmonic_fill`, ``prefill="harmonic"``) or the harmonic fill
 plus detail copied from matched patches (:func:`imagesmith.functional.patch_fill.textured_fill`,
-``prefill="textured"``, about 50 ms per 96 px crop); the network sees that image and the mask,
-(N, C + 1, H, W) in [0, 1], and predicts a correction in logit space on top of the fill, its last
-layer starting at zero. So an untrained model already returns the prefill, and training only
-has to learn the detail (texture, edges across the hole), which is where its CPU budget goes.
+``prefill="textured"``, a PatchMatch search per image, so slower); the network sees that image
+and the mask, (N, C + 1, H, W) in [0, 1], and predicts a correction in logit space on top of the
+fill, its last layer starting at zero. So an untrained model already returns the prefill, and
+training only has to learn the detail (texture, edges across the hole), which is where its CPU
+budget goes.
 Output (N, C, H, W) in [0, 1]. Callers composite: ``out * m + x * (1 - m)``. Any H, W works
 (padded to a multiple of 4 inside).
 
