@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["pull_push_fill", "harmonic_fill"]
+__all__ = ["pull_push_fill", "harmonic_fill", "known_pyramid"]
 
 EMPTY = 0.5  # what an image with no known pixel at all is filled with (mid gray)
 COARSEST = 8  # the harmonic pyramid stops when a side would drop below this
@@ -49,6 +49,23 @@ def pull_push_fill(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         a = w.clamp(0, 1)
         fill = a * own + (1 - a) * coarse
     return image * known + fill * (1 - known)
+
+
+def known_pyramid(
+    image: torch.Tensor, known: torch.Tensor, coarsest: int = COARSEST
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Halve ``image`` by known-pixel-weighted averages until a side would drop below
+    ``coarsest``. image (..., C, H, W), known (..., 1, H, W) in [0, 1] (1 = known).
+
+    Returns (average of the known pixels, known fraction) per level, finest first; a pixel with
+    no known pixel under it averages to 0 and has fraction 0.
+    """
+    s, w = image * known, known
+    levels = [(s / w.clamp_min(1e-12), w)]
+    while min(s.shape[-2:]) >= 2 * coarsest:
+        s, w = F.avg_pool2d(s, 2, ceil_mode=True), F.avg_pool2d(w, 2, ceil_mode=True)
+        levels.append((s / w.clamp_min(1e-12), w))
+    return levels
 
 
 def _relax(u: torch.Tensor, hole: torch.Tensor, sweeps: int, omega: float) -> torch.Tensor:
@@ -91,20 +108,15 @@ def harmonic_fill(
     with torch.autocast(image.device.type, enabled=False):
         x, m = image.float(), mask.float()
         known = 1 - m
-        sums, weights = [x * known], [known]
-        while min(sums[-1].shape[-2:]) >= 2 * COARSEST:
-            sums.append(F.avg_pool2d(sums[-1], 2, ceil_mode=True))
-            weights.append(F.avg_pool2d(weights[-1], 2, ceil_mode=True))
         u: torch.Tensor | None = None
-        for s, w in zip(reversed(sums), reversed(weights), strict=True):
-            own = s / w.clamp_min(1e-12)
+        for own, w in reversed(known_pyramid(x, known)):
             # At coarse levels a partly covered pixel is solved for too: its average mixes hole
             # and known pixels, so it is no boundary value.
             hole = (w < 1 - 1e-6).to(x.dtype)
             if u is None:
                 u = pull_push_fill(own, (w <= 0).to(x.dtype))
             else:
-                u = F.interpolate(u, size=s.shape[-2:], mode="bilinear", align_corners=False)
+                u = F.interpolate(u, size=own.shape[-2:], mode="bilinear", align_corners=False)
             u = _relax(torch.where(hole > 0, u, own), hole, sweeps, omega)
         assert u is not None
         out = x * known + u * m

@@ -16,9 +16,9 @@ projected on their main components.
 exemplar fill's detail (what a Gaussian blur removes from it). The shading is the PSNR-optimal
 part of a hole; the detail is what makes it look like the rest of the image.
 
-Deterministic for a given ``seed``. About 2-3 s for a 10-60% hole in a 512 x 512 colour image on
-one core. Levels above about a megapixel take the matches of the level below, scaled up, without
-a search of their own (memory).
+Deterministic for a given ``seed``. About 1 s per 512 x 512 colour image with a 1-60% hole on
+two threads (``python benchmarks/inpaint.py --methods exemplar`` prints it). Levels above about a
+megapixel take the matches of the level below, scaled up, without a search of their own (memory).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from imagesmith.functional.degrade import gaussian_blur
-from imagesmith.functional.fill import harmonic_fill
+from imagesmith.functional.fill import harmonic_fill, known_pyramid
 
 __all__ = ["match_sources", "patch_fill", "textured_fill"]
 
@@ -90,6 +90,13 @@ class _Level:
         self.targets = torch.nonzero(touched.flatten()).flatten()
         self.ty, self.tx = self.targets // w, self.targets % w
 
+    def match_map(self, nnf: torch.Tensor) -> torch.Tensor:
+        """Flat source index for every pixel: the target's match, other pixels themselves (never
+        a valid candidate for a target). Lets neighbours' matches be read by position."""
+        full = torch.arange(self.h * self.w)
+        full[self.targets] = nnf
+        return full
+
     def random_sources(self, n: int) -> torch.Tensor:
         pick = torch.randint(len(self.sources), (n,), generator=self.gen)
         return self.sources[pick]
@@ -108,11 +115,8 @@ class _Level:
         h, w = self.h, self.w
         own = patches[self.targets]
         dist = _distance(own, patches, nnf)
-        # A full-image map of current matches, so neighbours' matches can be read by position;
-        # pixels that are not targets map to themselves (never a valid candidate for a target).
-        full = torch.arange(h * w)
         for it in range(iters):
-            full[self.targets] = nnf
+            full = self.match_map(nnf)
             sy, sx = full // w, full % w
             cands = []
             step = 1 if it % 2 == 0 else -1  # alternate the propagation direction
@@ -138,9 +142,7 @@ class _Level:
                 dist = torch.where(better, d, dist)
         return nnf, dist
 
-    def vote(
-        self, patches: torch.Tensor, nnf: torch.Tensor, dist: torch.Tensor, channels: int
-    ) -> torch.Tensor:
+    def vote(self, patches: torch.Tensor, nnf: torch.Tensor, dist: torch.Tensor) -> torch.Tensor:
         """Each target pixel's patch takes its match's content; overlaps average, weighted by
         match quality (exp(-d / 2 sigma^2), sigma^2 the 75th percentile of d, as Wexler et al.).
         Returns (C, H, W); pixels no target patch covers are 0."""
@@ -160,8 +162,7 @@ class _Level:
     def upsample_nnf(self, coarse: _Level, nnf: torch.Tensor) -> torch.Tensor:
         """This level's initial matches from the coarser level's (scaled positions), or random
         where the scaled match is not a usable source here."""
-        full = torch.arange(coarse.h * coarse.w)
-        full[coarse.targets] = nnf
+        full = coarse.match_map(nnf)
         cy = (self.ty // 2).clamp(max=coarse.h - 1)
         cx = (self.tx // 2).clamp(max=coarse.w - 1)
         m = full[cy * coarse.w + cx]
@@ -172,14 +173,9 @@ class _Level:
 def _pyramid(image: torch.Tensor, hole: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """(known-pixel average, hole) per level, finest first. A coarse pixel is a hole pixel if any
     of the fine pixels under it is."""
-    known = (~hole).float()[None]
-    levels = [(image, hole)]
-    s, wsum = image * known, known
-    while min(levels[-1][1].shape) >= 2 * COARSEST:
-        s = F.avg_pool2d(s[None], 2, ceil_mode=True)[0]
-        wsum = F.avg_pool2d(wsum[None], 2, ceil_mode=True)[0]
-        levels.append((s / wsum.clamp_min(1e-12), wsum[0] < 1 - 1e-6))
-    return levels
+    return [
+        (avg, w[0] < 1 - 1e-6) for avg, w in known_pyramid(image, (~hole).float()[None], COARSEST)
+    ]
 
 
 def match_sources(
@@ -219,16 +215,14 @@ def match_sources(
             patches = _patches(est, r)
             features = _project(patches, level.sources, gen)
             nnf, dist = level.search(features, nnf, SEARCH_ITERS, radius)
-            voted = level.vote(patches, nnf, dist, est.shape[0])
+            voted = level.vote(patches, nnf, dist)
             est = torch.where(h, voted, known_x)
         prev = (level, nnf)
     assert est is not None
     if prev is None or prev[0].h != hole.shape[0] or prev[0].w != hole.shape[1]:
         return est, None
     level, nnf = prev
-    source = torch.arange(hole.numel())
-    source[level.targets] = nnf
-    return est, source
+    return est, level.match_map(nnf)
 
 
 def _check_patch(patch: int) -> None:
