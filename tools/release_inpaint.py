@@ -31,6 +31,10 @@ from imagesmith.models.saving import load_pretrained, read_config
 from imagesmith.pipelines.inpaint import InpaintPipeline
 
 SETS = ("Kodak24", "CBSD68")
+PREFILL_TEXT = {  # the fill FourierInpainter corrects, by its ``prefill`` argument
+    "harmonic": "a harmonic (Laplace) fill",
+    "textured": "a textured fill (harmonic shading plus detail copied from PatchMatch matches)",
+}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -84,12 +88,16 @@ def main(argv: list[str] | None = None) -> None:
         else "KID: not measured (no shipped colour feature extractor at release time)."
     )
     hardware = hardware_cell(args.hardware, cfg.get("threads") or "default")
+    workers = cfg["data"].get("workers", 0)
+    if workers and not args.hardware:
+        hardware += f" + {workers} data-loader process{'es' if workers > 1 else ''}"
+    prefill = PREFILL_TEXT[config["arch_args"].get("prefill", "harmonic")]
     card = f"""# {args.name}
 
 Inpainting, architecture `{config["arch"]}` ({arch_description(config["arch"])}),
 arguments {config["arch_args"]}, {params:,} parameters. Input: RGB in [0, 1] with the hole
-given a harmonic (Laplace) fill, plus the mask; the network adds a learned correction to that fill; output
-RGB in [0, 1], composited into the hole only.
+given {prefill}, plus the mask; the network adds a learned correction to that fill;
+output RGB in [0, 1], composited into the hole only.
 
 | | |
 |---|---|

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from imagesmith.functional.fill import harmonic_fill
-from imagesmith.models.inpainters import SpectralTransform
+from imagesmith.models.inpainters import SpectralTransform, textured_prefill
 from imagesmith.models.registry import create_model, list_models
 from imagesmith.models.saving import load_pretrained, save_pretrained
 
@@ -60,6 +60,11 @@ def test_untrained_textured_model_returns_the_textured_fill_and_bad_prefill_is_r
     for i in range(2):
         expected = textured_fill(x[i], m[i]).clamp(1e-3, 1 - 1e-3)
         torch.testing.assert_close(out[i], expected, atol=1e-5, rtol=0)
+        # A prefill handed in (as training does) gives the same output as one computed here.
+        given = torch.stack([textured_prefill(a, b) for a, b in zip(x, m, strict=True)])
+        torch.testing.assert_close(model(x, m, given), out, atol=0, rtol=0)
+        with pytest.raises(ValueError, match="prefill"):
+            model(x, m, x[:, :, :12])
     with pytest.raises(ValueError, match="prefill"):
         create_model("inpaint-ffc-s", prefill="median", **TINY)
 

@@ -17,7 +17,18 @@ MASKS = Path(__file__).resolve().parents[3] / "shared/datasets/inpaint/masks_irr
 
 
 @pytest.mark.skipif(not MASKS.is_dir(), reason="shared masks not present")
-def test_release_inpaint(smooth_photos, tmp_path):
+@pytest.mark.parametrize(
+    ("args", "extra", "described"),
+    [
+        ("{widths: [4, 8, 8], blocks: 1}", [], "a harmonic (Laplace) fill"),
+        (
+            "{widths: [4, 8, 8], blocks: 1, prefill: textured}",
+            ["data.workers=1"],
+            "a textured fill",
+        ),
+    ],
+)
+def test_release_inpaint(smooth_photos, tmp_path, args, extra, described):
     sys.path.insert(0, str(TOOLS))
     spec = importlib.util.spec_from_file_location("_release_inpaint", TOOLS / "release_inpaint.py")
     module = importlib.util.module_from_spec(spec)
@@ -33,7 +44,7 @@ def test_release_inpaint(smooth_photos, tmp_path):
         "task=inpaint",
         "steps=2",
         "model.arch=inpaint-ffc-s",
-        "model.args={widths: [4, 8, 8], blocks: 1}",
+        f"model.args={args}",
         "gan.discriminator.arch=patch-d",
         "gan.discriminator.args={width: 4}",
         f"data.train_dirs=[{smooth_photos / 'train'}]",
@@ -44,7 +55,7 @@ def test_release_inpaint(smooth_photos, tmp_path):
         "val_every=2",
         "optim.warmup_steps=0",
     ]
-    run = train(load_config(None, sets), tmp_path / "run", quiet=True)
+    run = train(load_config(None, sets + extra), tmp_path / "run", quiet=True)
     zoo = tmp_path / "zoo"
     module.main(
         [
@@ -66,3 +77,5 @@ def test_release_inpaint(smooth_photos, tmp_path):
     assert list(entry["metrics"]) == ["1-10%", "10-20%", "20-30%", "30-40%", "40-50%", "50-60%"]
     card = (zoo / "ip-t" / "card.md").read_text()
     assert f"{entry['metrics']['50-60%']['hole_psnr']:.2f}" in card and "`cmd`" in card
+    assert f"hole\ngiven {described}" in card
+    assert ("data-loader process" in card) == bool(extra)

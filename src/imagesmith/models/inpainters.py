@@ -29,15 +29,30 @@ from imagesmith.functional.patch_fill import textured_fill
 from imagesmith.models.gans import leaky_relu_maps
 from imagesmith.models.registry import register_model
 
-__all__ = ["FourierInpainter", "PatchDiscriminator", "SpectralTransform", "PREFILLS"]
+__all__ = [
+    "FourierInpainter",
+    "PatchDiscriminator",
+    "SpectralTransform",
+    "PREFILLS",
+    "textured_prefill",
+]
+
+
+def textured_prefill(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The ``"textured"`` prefill of one image: (C, H, W) in [0, 1] -> float32 (C, H, W) in [0, 1].
+
+    Training data pipelines call this once per crop (it is a CPU search, the slow part of a
+    training step) and hand the result to :meth:`FourierInpainter.forward`.
+    """
+    with torch.no_grad():
+        return textured_fill(image.detach().float().cpu(), mask.detach().float().cpu()).clamp(0, 1)
 
 
 def _textured(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """textured_fill per image of the batch, in float32, clamped to [0, 1]. (N, C, H, W)."""
-    with torch.no_grad(), torch.autocast(image.device.type, enabled=False):
-        x, m = image.detach().float().cpu(), mask.detach().float().cpu()
-        out = torch.stack([textured_fill(xi, mi) for xi, mi in zip(x, m, strict=True)])
-    return out.clamp(0, 1).to(device=image.device, dtype=image.dtype)
+    """textured_prefill per image of the batch. (N, C, H, W)."""
+    with torch.autocast(image.device.type, enabled=False):
+        out = torch.stack([textured_prefill(xi, mi) for xi, mi in zip(image, mask, strict=True)])
+    return out.to(device=image.device, dtype=image.dtype)
 
 
 PREFILLS = {"harmonic": harmonic_fill, "textured": _textured}
@@ -119,12 +134,20 @@ class FourierInpainter(nn.Module):
         nn.init.zeros_(self.tail.weight)
         nn.init.zeros_(self.tail.bias)
 
-    def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, image: torch.Tensor, mask: torch.Tensor, prefill: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Fill the hole. ``prefill`` (N, C, H, W): this model's prefill of ``image`` if the
+        caller already has it (training computes it in the data pipeline); computed if None."""
         n, c, h, w = image.shape
         if mask.shape != (n, 1, h, w):
             raise ValueError(f"mask {tuple(mask.shape)} does not fit image {tuple(image.shape)}")
         mask = mask.to(image.dtype)
-        prefill = PREFILLS[self.prefill](image, mask)
+        if prefill is None:
+            prefill = PREFILLS[self.prefill](image, mask)
+        elif prefill.shape != image.shape:
+            raise ValueError(f"prefill {tuple(prefill.shape)} does not fit {tuple(image.shape)}")
+        prefill = prefill.to(image.dtype)
         x = torch.cat([prefill, mask], dim=1)
         ph, pw = (-h) % 4, (-w) % 4
         if ph or pw:

@@ -40,7 +40,10 @@ def _cfg(data, steps, *extra):
     return load_config(None, sets + list(extra))
 
 
-@pytest.mark.parametrize("extra", [[], ["gan.r1_gamma=1.0", "inpaint.feature_weight=0"]])
+TEXTURED = ["model.args={widths: [4, 8, 8], blocks: 1, prefill: textured}", "data.workers=1"]
+
+
+@pytest.mark.parametrize("extra", [[], ["gan.r1_gamma=1.0", "inpaint.feature_weight=0"], TEXTURED])
 def test_inpaint_trains_and_resumes_exactly(photos, tmp_path, extra):
     a = train(_cfg(photos, 5, *extra), tmp_path / "a", quiet=True)
     b = train(_cfg(photos, 5, *extra), tmp_path / "b", quiet=True, stop_at=2)

@@ -31,6 +31,7 @@ from imagesmith.losses.adversarial import (
 )
 from imagesmith.metrics.evaluate_restore import load_clean
 from imagesmith.metrics.inpaint import hole_psnr
+from imagesmith.models.inpainters import textured_prefill
 from imagesmith.models.registry import create_model
 from imagesmith.models.saving import save_pretrained
 from imagesmith.training.config import TrainConfig, expand
@@ -75,8 +76,18 @@ class InpaintTask:
     def train_dataset(self) -> Dataset:
         d, p = self.cfg.data, self.cfg.inpaint
         images = [im for folder in d.train_dirs for im in load_folder(expand(folder))]
+        # The textured prefill is a CPU search: once per crop in the loader (workers run it
+        # beside the training step), not twice per step inside the D and G phases.
+        prefill = textured_prefill if getattr(self.model, "prefill", None) == "textured" else None
         return InpaintPatchDataset(
-            images, p.patch, d.epoch_length, self.cfg.seed, d.augment, tuple(p.area), p.box_prob
+            images,
+            p.patch,
+            d.epoch_length,
+            self.cfg.seed,
+            d.augment,
+            tuple(p.area),
+            p.box_prob,
+            prefill,
         )
 
     def to_device(self, batch: Any, device: torch.device) -> Any:
@@ -84,21 +95,23 @@ class InpaintTask:
 
     # -- losses -------------------------------------------------------------------------------
 
-    def _composite(self, net: nn.Module, image: torch.Tensor, mask: torch.Tensor):
-        out = net(image, mask)
+    def _composite(self, net: nn.Module, batch: Any):
+        """(output, composite) for a batch (image, mask[, prefill])."""
+        image, mask = batch[:2]
+        out = net(*batch)
         return out, out * mask + image * (1 - mask)
 
     def _d_loss(self, batch: Any, net: nn.Module) -> tuple[torch.Tensor, dict[str, float]]:
-        image, mask = batch
+        image = batch[0]
         with torch.no_grad():
-            _, fake = self._composite(self.model, image, mask)
+            _, fake = self._composite(self.model, batch)
         g = self.cfg.gan
         return discriminator_objective(net, g.loss, image * 2 - 1, fake * 2 - 1, g.r1_gamma)
 
     def _g_loss(self, batch: Any, net: nn.Module) -> tuple[torch.Tensor, dict[str, float]]:
-        image, mask = batch
+        image, mask = batch[:2]
         p = self.cfg.inpaint
-        out, comp = self._composite(net, image, mask)
+        out, comp = self._composite(net, batch)
         err = (out - image).abs()
         hole = (err * mask).sum() / (mask.sum() * image.shape[1]).clamp_min(1)
         valid = (err * (1 - mask)).sum() / ((1 - mask).sum() * image.shape[1]).clamp_min(1)
