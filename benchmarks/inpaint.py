@@ -1,4 +1,4 @@
-"""Inpainting benchmark: learned model vs classical methods by hole-area bin, plus sheets.
+"""Inpainting benchmark: learned models vs classical methods by hole-area bin, plus sheets.
 
 One run, same images and masks for every method (protocol ip-bins, see
 ``imagesmith.evaluation.inpaint``): Kodak24 and CBSD68 centre squares with the NVIDIA irregular
@@ -40,20 +40,22 @@ from imagesmith.metrics.evaluate_restore import load_clean
 from imagesmith.metrics.extractors import default_extractor, load_extractor
 from imagesmith.metrics.psnr import psnr
 from imagesmith.pipelines.inpaint import InpaintPipeline, load_mask
+from imagesmith.zoo import index
 
 SHEET_SIDE = 192
 SHEET_QUALITY = 90
 
 
 def methods(names: list[str] | None) -> list[InpaintPipeline]:
-    pipes = []
+    """The named methods; by default every shipped learned inpainter (the default one first),
+    then every classical one."""
     if names is None:
-        try:
-            pipes.append(InpaintPipeline.from_pretrained(None))
-        except UserError as e:
-            print(f"note: no learned inpainter ({e})", file=sys.stderr)
-        names = list(CLASSICAL_INPAINTERS)
-    return pipes + [InpaintPipeline.from_pretrained(n) for n in names]
+        learned = {n: e for n, e in index().items() if e.get("task") == "inpaint"}
+        if not learned:
+            print("note: no learned inpainter shipped", file=sys.stderr)
+        names = sorted(learned, key=lambda n: not learned[n].get("default"))
+        names += list(CLASSICAL_INPAINTERS)
+    return [InpaintPipeline.from_pretrained(n) for n in names]
 
 
 def _resize(x: torch.Tensor, side: int) -> torch.Tensor:

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = ap.parse_args(argv)
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     src = args.run / "model"
     if args.half:
         src = half_precision_copy(src, args.run / "model-fp16")

@@ -114,8 +114,8 @@ def publish(
 
 def release_arguments(data: bool = True) -> argparse.ArgumentParser:
     """The arguments every release tool takes: RUN NAME --command [--default] [--data]
-    [--hardware] [--notes] [--zoo] (``--data`` for tools that measure on benchmark sets); each
-    tool adds its own."""
+    [--hardware] [--notes] [--zoo] [--threads] (``--data`` for tools that measure on benchmark
+    sets); each tool adds its own."""
     ap = argparse.ArgumentParser()
     ap.add_argument("run", type=Path, help="finished training run folder")
     ap.add_argument("name", help="zoo name")
@@ -126,6 +126,8 @@ def release_arguments(data: bool = True) -> argparse.ArgumentParser:
     ap.add_argument("--hardware", default=None)
     ap.add_argument("--notes", default="")
     ap.add_argument("--zoo", type=Path, default=ZOO_DIR, help="zoo folder (default: the package's)")
+    # One by default: a training run may be using the other core.
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads for measuring")
     return ap
 
 
@@ -134,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--init", default=None, help="describe the starting weights (card 'init' row)")
     args = ap.parse_args(argv)
 
-    torch.set_num_threads(1)  # a training run may be using the other core
+    torch.set_num_threads(args.threads)
     src = args.run / "model"
     config = read_config(src)
     cfg = yaml.safe_load((args.run / "config.yaml").read_text())

@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--limit", type=int, default=0, help="first N images per set (tests only)")
     args = ap.parse_args(argv)
 
-    torch.set_num_threads(1)  # a training run may be using the other core
+    torch.set_num_threads(args.threads)
     src = args.run / "model"
     config = read_config(src)
     kind, channels = config["task"], int(config["channels"])
