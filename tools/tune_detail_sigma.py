@@ -1,12 +1,14 @@
-"""Choose ``textured_fill``'s detail sigma on validation images, never the benchmark sets.
+"""Choose ``textured_fill``'s detail sigma (and ramp) on validation images, never benchmark sets.
 
 Images: Set14 and the first 30 BSD200 training images (centre squares); masks: the NVIDIA
 irregular test masks from index 200 of each bin (the benchmark uses the first 92). Prints hole
 PSNR and hole KID x1000 per bin for the harmonic fill (sigma 0) and each sigma; the rule in
 ``imagesmith.functional.patch_fill`` picks the largest sigma whose hole PSNR stays within 0.5 dB
-of the harmonic fill in every bin.
+of the harmonic fill in every bin. ``--ramps`` also tries fading the detail in from the hole's
+edge over that many pixels (``textured_fill(ramp=...)``), for each sigma.
 
     python tools/tune_detail_sigma.py --threads 1      # about 6 minutes on one core
+    python tools/tune_detail_sigma.py --sigmas 4 --ramps 0 2 4 8 --bins 1 2 4 6
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import torch
 from imagesmith.evaluation.inpaint import BINS, bin_masks, evaluate_inpainter
 from imagesmith.functional.degrade import gaussian_blur
 from imagesmith.functional.fill import harmonic_fill
-from imagesmith.functional.patch_fill import PATCH, match_sources
+from imagesmith.functional.patch_fill import PATCH, boundary_distance, match_sources
 from imagesmith.metrics.evaluate_restore import load_clean
 from imagesmith.metrics.extractors import default_extractor, load_extractor
 
@@ -31,6 +33,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=os.environ.get("IMAGESMITH_DATA", "../shared/datasets"))
     ap.add_argument("--sigmas", nargs="+", type=float, default=[2, 4, 6, 8, 12])
+    ap.add_argument("--ramps", nargs="+", type=int, default=[0])
     ap.add_argument("--bins", nargs="+", type=int, default=[2, 4, 6])
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
@@ -43,7 +46,7 @@ def main() -> None:
     # The match does not depend on sigma: find it once per (image, mask), keyed by content.
     found: dict[tuple, tuple[torch.Tensor, torch.Tensor | None]] = {}
 
-    def fill_for(sigma: float):
+    def fill_for(sigma: float, ramp: int):
         def fill(x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
             key = (tuple(x.shape), float(x.double().sum()), float(m.sum()))
             if key not in found:
@@ -53,16 +56,20 @@ def main() -> None:
             if sigma == 0 or source is None:
                 return smooth
             detail = (smooth - gaussian_blur(smooth, sigma)).reshape(x.shape[0], -1)[:, source]
-            return (smooth + detail.reshape(x.shape)).clamp(0, 1)
+            detail = detail.reshape(x.shape)
+            if ramp:
+                detail = detail * boundary_distance(m[0] > 0.5, ramp) / ramp
+            return (smooth + detail).clamp(0, 1)
 
         return fill
 
-    print(f"| sigma | {' | '.join(f'{BINS[b]} PSNR / KID' for b in bins)} |")
-    print("|---|" + "---|" * len(bins))
-    for sigma in [0.0, *args.sigmas]:
-        rows = evaluate_inpainter(fill_for(sigma), images, masks, bins, extractor)
+    print(f"| sigma | ramp | {' | '.join(f'{BINS[b]} PSNR / KID' for b in bins)} |")
+    print("|---|---|" + "---|" * len(bins))
+    for sigma, ramp in [(0.0, 0)] + [(s, r) for s in args.sigmas for r in args.ramps]:
+        rows = evaluate_inpainter(fill_for(sigma, ramp), images, masks, bins, extractor)
         cells = [f"{r.hole_psnr:.2f} / {r.kid.mean * 1e3:.2f}" for r in rows]
-        print(f"| {sigma:g}{' (harmonic)' if sigma == 0 else ''} | {' | '.join(cells)} |")
+        name = f"{sigma:g}{' (harmonic)' if sigma == 0 else ''}"
+        print(f"| {name} | {ramp} | {' | '.join(cells)} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from imagesmith.functional.fill import harmonic_fill
-from imagesmith.functional.patch_fill import patch_fill, textured_fill
+from imagesmith.functional.patch_fill import boundary_distance, patch_fill, textured_fill
 
 
 def _stripes(h: int = 64, w: int = 64, period: int = 6) -> torch.Tensor:
@@ -77,6 +77,33 @@ def test_texture_is_kept_by_the_textured_fill_and_lost_by_the_smooth_one():
     err = (textured_fill(x, m) - x).abs()[hole].mean()
     smooth_err = (harmonic_fill(x[None], m[None])[0] - x).abs()[hole].mean()
     assert err < 0.5 * smooth_err
+
+
+def test_boundary_distance_counts_rings_and_caps():
+    hole = torch.zeros(9, 9, dtype=torch.bool)
+    hole[1:8, 1:8] = True
+    d = boundary_distance(hole, 3)
+    assert d[0].sum() == 0 and d[1, 1] == 1 and d[2, 2] == 2 and d[4, 4] == 3  # 4 capped to 3
+    assert torch.equal(boundary_distance(hole, 8)[4, 4], torch.tensor(4.0))
+    assert torch.equal(
+        boundary_distance(torch.ones(3, 3, dtype=torch.bool), 5), torch.full((3, 3), 5.0)
+    )
+
+
+def test_ramp_fades_the_detail_in_from_the_hole_edge():
+    x = _stripes()
+    m = _box(64, 64, 20, 20, 24)
+    smooth = harmonic_fill(x[None], m[None])[0]
+    full, ramped = textured_fill(x, m), textured_fill(x, m, ramp=4)
+    hole = m[0] > 0.5
+    d = boundary_distance(hole, 4)
+    # Detail scaled by distance / ramp: a quarter on the first ring, all of it from the 4th on.
+    for ring, share in ((1, 0.25), (2, 0.5), (4, 1.0)):
+        sel = d == ring
+        torch.testing.assert_close(
+            (ramped - smooth)[:, sel], share * (full - smooth)[:, sel], atol=1e-5, rtol=0
+        )
+    assert torch.equal(ramped[:, ~hole], x[:, ~hole])
 
 
 def test_hole_with_too_few_known_patches_falls_back_to_the_smooth_fill():

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from imagesmith.functional.degrade import gaussian_blur
 from imagesmith.functional.fill import harmonic_fill, known_pyramid
 
-__all__ = ["match_sources", "patch_fill", "textured_fill"]
+__all__ = ["boundary_distance", "match_sources", "patch_fill", "textured_fill"]
 
 PATCH = 7  # patch side in pixels (odd)
 COARSEST = 40  # the pyramid stops before a side would drop below this
@@ -261,12 +261,31 @@ def patch_fill(
 
 
 @torch.no_grad()
+def boundary_distance(hole: torch.Tensor, limit: int) -> torch.Tensor:
+    """Chessboard distance in pixels from each hole pixel to the nearest known one.
+
+    Args:
+        hole: (H, W) bool, True = hole.
+        limit: distances are capped here (cost: ``limit`` 3x3 max-pools).
+
+    Returns:
+        (H, W) float32: 0 on known pixels, 1 on hole pixels touching one, ... up to ``limit``.
+    """
+    reached = (~hole).float()[None, None]
+    dist = hole.float()
+    for _ in range(limit - 1):
+        reached = F.max_pool2d(reached, 3, 1, 1)
+        dist = dist + (1 - reached[0, 0])
+    return dist
+
+
 def textured_fill(
     image: torch.Tensor,
     mask: torch.Tensor,
     sigma: float = DETAIL_SIGMA,
     patch: int = PATCH,
     seed: int = 0,
+    ramp: int = 0,
 ) -> torch.Tensor:
     """Harmonic fill plus detail transferred from the matched known pixels.
 
@@ -280,6 +299,9 @@ def textured_fill(
         mask: (1, H, W), 1 (anything above 0.5) = hole.
         sigma: Gaussian sigma in pixels splitting shading (harmonic) from detail (copied).
         patch, seed: as for :func:`patch_fill`.
+        ramp: if > 0, the copied detail fades in over this many pixels from the hole's edge
+            (weight distance / ramp, see :func:`boundary_distance`), where the smooth fill is
+            most accurate; 0 copies it at full strength everywhere.
 
     Returns:
         (C, H, W) float32: ``image`` outside the hole. Inside, values may leave the known range
@@ -295,4 +317,7 @@ def textured_fill(
     if source is None:
         return torch.where(hole, smooth, x)
     detail = (smooth - gaussian_blur(smooth, sigma)).reshape(x.shape[0], -1)[:, source]
-    return torch.where(hole, smooth + detail.reshape(x.shape), x)
+    detail = detail.reshape(x.shape)
+    if ramp > 0:
+        detail = detail * (boundary_distance(hole, ramp) / ramp)
+    return torch.where(hole, smooth + detail, x)
