@@ -37,11 +37,11 @@ for stage in "${stages[@]}"; do
         --command "imagesmith train configs/denoise/gray.yaml && imagesmith train configs/denoise/gray-ft.yaml && imagesmith train configs/denoise/gray-ft2.yaml" ;;
     inpaint)
       train inpaint-ffc-s configs/inpaint/ffc-s.yaml
-      $PY tools/release_inpaint.py runs/inpaint-ffc-s inpaint-ffc-s --default \
+      $PY tools/release_inpaint.py runs/inpaint-ffc-s inpaint-ffc-s \
         --command "imagesmith train configs/inpaint/ffc-s.yaml" ;;
     inpaint-textured)
       train inpaint-ffc-s-textured configs/inpaint/ffc-s-textured.yaml
-      $PY tools/release_inpaint.py runs/inpaint-ffc-s-textured inpaint-ffc-s-textured \
+      $PY tools/release_inpaint.py runs/inpaint-ffc-s-textured inpaint-ffc-s-textured --default \
         --command "imagesmith train configs/inpaint/ffc-s-textured.yaml" ;;
     *) echo "unknown stage $stage" >&2; exit 2 ;;
   esac
