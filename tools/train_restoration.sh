@@ -3,15 +3,17 @@
 # (each model's card records its own command). A stage whose runs/<name>/model exists is skipped;
 # one with a checkpoint but no model is resumed exactly.
 # Usage: tools/train_restoration.sh [STAGE...]   (stages: denoise-color denoise-gray dejpeg
-#        gray-ft gray-ft2 inpaint inpaint-textured; default: all). gray-ft continues denoise-gray
-#        from its weights and gray-ft2 continues gray-ft; each re-releases it as denoise-gray:
-#        compare the cards before committing. inpaint-textured uses both cores (a loader worker).
+#        gray-ft gray-ft2 inpaint inpaint-textured inpaint-textured-ft; default: all). gray-ft
+#        continues denoise-gray from its weights and gray-ft2 continues gray-ft; each re-releases
+#        it as denoise-gray; inpaint-textured-ft likewise continues and re-releases
+#        inpaint-ffc-s-textured: compare the cards before committing. The inpaint-textured
+#        stages use both cores (a data-loader worker).
 #        THREADS (default 1: leave a core for other work).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/train_common.sh
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(denoise-color denoise-gray dejpeg gray-ft gray-ft2 inpaint inpaint-textured)
+[ ${#stages[@]} -eq 0 ] && stages=(denoise-color denoise-gray dejpeg gray-ft gray-ft2 inpaint inpaint-textured inpaint-textured-ft)
 
 for stage in "${stages[@]}"; do
   case $stage in
@@ -43,6 +45,10 @@ for stage in "${stages[@]}"; do
       train inpaint-ffc-s-textured configs/inpaint/ffc-s-textured.yaml
       $PY tools/release_inpaint.py runs/inpaint-ffc-s-textured inpaint-ffc-s-textured --default \
         --command "imagesmith train configs/inpaint/ffc-s-textured.yaml" ;;
+    inpaint-textured-ft)
+      train inpaint-ffc-s-textured-ft configs/inpaint/ffc-s-textured-ft.yaml
+      $PY tools/release_inpaint.py runs/inpaint-ffc-s-textured-ft inpaint-ffc-s-textured --default \
+        --command "imagesmith train configs/inpaint/ffc-s-textured.yaml && imagesmith train configs/inpaint/ffc-s-textured-ft.yaml" ;;
     *) echo "unknown stage $stage" >&2; exit 2 ;;
   esac
 done
