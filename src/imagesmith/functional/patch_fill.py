@@ -279,6 +279,7 @@ def boundary_distance(hole: torch.Tensor, limit: int) -> torch.Tensor:
     return dist
 
 
+@torch.no_grad()
 def textured_fill(
     image: torch.Tensor,
     mask: torch.Tensor,
