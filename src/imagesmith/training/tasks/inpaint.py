@@ -40,6 +40,9 @@ from imagesmith.training.tasks.base import Phase
 __all__ = ["InpaintTask", "validation_masks"]
 
 VAL_SIDE = 256  # validation images are centre-cropped to this side (bounded cost)
+# Validation masks do not follow the run's seed: a second stage with fresh training crops
+# (another seed) must be scored on the same holes as the first to be comparable.
+VAL_SEED = 0
 
 
 def validation_masks(images: list[torch.Tensor], area: float, seed: int) -> list[torch.Tensor]:
@@ -163,7 +166,7 @@ class InpaintTask:
         images = self._val_images()
         out: dict[str, float] = {}
         for area in self.cfg.inpaint.val_areas:
-            masks = validation_masks(images, area, self.cfg.seed)
+            masks = validation_masks(images, area, VAL_SEED)
             scores = [
                 hole_psnr(self._fill(model, im, m, device), im, m)
                 for im, m in zip(images, masks, strict=True)
@@ -180,7 +183,7 @@ class InpaintTask:
         was_training = model.training
         model.eval()
         images = self._val_images()[: self.cfg.inpaint.samples]
-        masks = validation_masks(images, 0.3, self.cfg.seed)
+        masks = validation_masks(images, 0.3, VAL_SEED)
         tiles = []
         for im, m in zip(images, masks, strict=True):
             tiles += [im * (1 - m) + m * 0.5, self._fill(model, im, m, device), im]
