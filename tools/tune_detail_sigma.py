@@ -20,9 +20,8 @@ from pathlib import Path
 import torch
 
 from imagesmith.evaluation.inpaint import BINS, bin_masks, evaluate_inpainter
-from imagesmith.functional.degrade import gaussian_blur
 from imagesmith.functional.fill import harmonic_fill
-from imagesmith.functional.patch_fill import PATCH, boundary_distance, match_sources
+from imagesmith.functional.patch_fill import PATCH, match_sources, transfer_detail
 from imagesmith.metrics.evaluate_restore import load_clean
 from imagesmith.metrics.extractors import default_extractor, load_extractor
 
@@ -53,13 +52,9 @@ def main() -> None:
                 smooth = harmonic_fill(x[None], m[None])[0]
                 found[key] = (smooth, match_sources(x.float(), m[0] > 0.5, PATCH, 0)[1])
             smooth, source = found[key]
-            if sigma == 0 or source is None:
+            if sigma == 0:
                 return smooth
-            detail = (smooth - gaussian_blur(smooth, sigma)).reshape(x.shape[0], -1)[:, source]
-            detail = detail.reshape(x.shape)
-            if ramp:
-                detail = detail * boundary_distance(m[0] > 0.5, ramp) / ramp
-            return (smooth + detail).clamp(0, 1)
+            return transfer_detail(x.float(), m[0] > 0.5, smooth, source, sigma, ramp).clamp(0, 1)
 
         return fill
 

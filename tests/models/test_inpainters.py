@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from imagesmith.functional.fill import harmonic_fill
-from imagesmith.models.inpainters import SpectralTransform, textured_prefill
+from imagesmith.models.inpainters import SpectralTransform, prefill_crop, textured_prefill
 from imagesmith.models.registry import create_model, list_models
 from imagesmith.models.saving import load_pretrained, save_pretrained
 
@@ -45,6 +45,9 @@ def test_untrained_model_returns_the_harmonic_fill():
     m[..., 6:14, 3:17] = 1
     with torch.no_grad():
         torch.testing.assert_close(model(x, m), harmonic_fill(x, m), atol=1e-5, rtol=0)
+        # The per-crop prefill the data pipeline hands in gives the same output.
+        given = prefill_crop("harmonic", x[0], m[0])[None]
+        assert torch.equal(model(x, m, given), model(x, m))
 
 
 def test_untrained_textured_model_returns_the_textured_fill_and_bad_prefill_is_refused():

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from imagesmith.functional.degrade import gaussian_blur
 from imagesmith.functional.fill import harmonic_fill, known_pyramid
 
-__all__ = ["boundary_distance", "match_sources", "patch_fill", "textured_fill"]
+__all__ = ["boundary_distance", "match_sources", "patch_fill", "textured_fill", "transfer_detail"]
 
 PATCH = 7  # patch side in pixels (odd)
 COARSEST = 40  # the pyramid stops before a side would drop below this
@@ -311,14 +311,29 @@ def textured_fill(
     _check_patch(patch)
     x = image.float()
     hole = mask[0] > 0.5
-    smooth = harmonic_fill(x[None], hole.float()[None, None])[0]
     if not hole.any():
         return x.clone()
+    smooth = harmonic_fill(x[None], hole.float()[None, None])[0]
     _, source = match_sources(x, hole, patch, seed)
+    return transfer_detail(x, hole, smooth, source, sigma, ramp)
+
+
+def transfer_detail(
+    image: torch.Tensor,
+    hole: torch.Tensor,
+    smooth: torch.Tensor,
+    source: torch.Tensor | None,
+    sigma: float = DETAIL_SIGMA,
+    ramp: int = 0,
+) -> torch.Tensor:
+    """The step of :func:`textured_fill` after the search: ``smooth`` (C, H, W, the harmonic fill
+    of ``image``) plus, in ``hole`` (H, W bool), the detail of each pixel's ``source`` (flat
+    indices from :func:`match_sources`; None keeps the smooth fill). Separate so a caller that
+    tries several sigmas / ramps searches once."""
     if source is None:
-        return torch.where(hole, smooth, x)
-    detail = (smooth - gaussian_blur(smooth, sigma)).reshape(x.shape[0], -1)[:, source]
-    detail = detail.reshape(x.shape)
+        return torch.where(hole, smooth, image)
+    detail = (smooth - gaussian_blur(smooth, sigma)).reshape(image.shape[0], -1)[:, source]
+    detail = detail.reshape(image.shape)
     if ramp > 0:
         detail = detail * (boundary_distance(hole, ramp) / ramp)
-    return torch.where(hole, smooth + detail, x)
+    return torch.where(hole, smooth + detail, image)

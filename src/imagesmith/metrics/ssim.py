@@ -49,7 +49,7 @@ def ssim_map(
     y = b.to(torch.float64).reshape(-1, 1, h, w)
     c1, c2 = (k1 * data_range) ** 2, (k2 * data_range) ** 2
     # The Gaussian window is separable: two 1-D passes over the five maps at once give the 2-D
-    # 'valid' filtering with 2k instead of k^2 taps (a 481x321 colour image: 1.27 -> 0.22 s).
+    # 'valid' filtering with 2k instead of k^2 taps per pixel.
     g = _gaussian_1d(window_size, sigma).to(x.device)
     n = x.shape[0]
     stacked = torch.cat([x, y, x * x, y * y, x * y])

@@ -34,6 +34,7 @@ __all__ = [
     "PatchDiscriminator",
     "SpectralTransform",
     "PREFILLS",
+    "prefill_crop",
     "textured_prefill",
 ]
 
@@ -56,6 +57,14 @@ def _textured(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 
 PREFILLS = {"harmonic": harmonic_fill, "textured": _textured}
+
+
+def prefill_crop(name: str, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Prefill ``name`` of one crop, (C, H, W) and (1, H, W) -> (C, H, W): what training data
+    pipelines hand to :meth:`FourierInpainter.forward` (``functools.partial(prefill_crop, name)``
+    pickles, so loader workers can run it)."""
+    with torch.no_grad():
+        return PREFILLS[name](image[None], mask[None])[0]
 
 
 class SpectralTransform(nn.Module):

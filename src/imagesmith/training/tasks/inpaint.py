@@ -10,6 +10,7 @@ each ``inpaint.val_areas`` hole fraction on ``data.val_dir`` and reports PSNR in
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from imagesmith.losses.adversarial import (
 )
 from imagesmith.metrics.evaluate_restore import load_clean
 from imagesmith.metrics.inpaint import hole_psnr
-from imagesmith.models.inpainters import textured_prefill
+from imagesmith.models.inpainters import prefill_crop
 from imagesmith.models.registry import create_model
 from imagesmith.models.saving import save_pretrained
 from imagesmith.training.config import TrainConfig, expand
@@ -79,9 +80,11 @@ class InpaintTask:
     def train_dataset(self) -> Dataset:
         d, p = self.cfg.data, self.cfg.inpaint
         images = [im for folder in d.train_dirs for im in load_folder(expand(folder))]
-        # The textured prefill is a CPU search: once per crop in the loader (workers run it
-        # beside the training step), not twice per step inside the D and G phases.
-        prefill = textured_prefill if getattr(self.model, "prefill", None) == "textured" else None
+        # The model's prefill (for the textured one a CPU search) is made once per crop in the
+        # loader (workers run it beside the training step), not twice per step in the D and G
+        # phases.
+        name = getattr(self.model, "prefill", None)
+        prefill = partial(prefill_crop, name) if name else None
         return InpaintPatchDataset(
             images,
             p.patch,
