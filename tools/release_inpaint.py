@@ -10,6 +10,9 @@ card's numbers are the numbers this script printed, never typed by hand.
 
 from __future__ import annotations
 
+import json
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,6 +28,7 @@ from release_model import (
 
 from imagesmith.errors import UserError
 from imagesmith.evaluation.inpaint import bin_masks, evaluate_inpainter
+from imagesmith.functional.patch_fill import DETAIL_RAMP
 from imagesmith.metrics.evaluate_restore import load_clean
 from imagesmith.metrics.extractors import default_extractor, load_extractor
 from imagesmith.models.saving import load_pretrained, read_config
@@ -34,6 +38,8 @@ SETS = ("Kodak24", "CBSD68")
 PREFILL_TEXT = {  # the fill FourierInpainter corrects, by its ``prefill`` argument
     "harmonic": "a harmonic (Laplace) fill",
     "textured": "a textured fill (harmonic shading plus detail copied from PatchMatch matches)",
+    "textured-ramp": "a textured fill (harmonic shading plus detail copied from PatchMatch "
+    f"matches, faded in over {DETAIL_RAMP} px from the hole's edge)",
 }
 
 
@@ -41,11 +47,28 @@ def main(argv: list[str] | None = None) -> None:
     ap = release_arguments()
     ap.add_argument("--masks", type=Path, default=None, help="default: DATA/inpaint/masks_...")
     ap.add_argument("--limit", type=int, default=0, help="first N images per set (tests only)")
+    ap.add_argument(
+        "--prefill",
+        choices=list(PREFILL_TEXT),
+        default=None,
+        help="ship the network running on this prefill instead of the one it trained on "
+        "(measured as such; the card says so)",
+    )
     args = ap.parse_args(argv)
 
     torch.set_num_threads(args.threads)
     src = args.run / "model"
     config = read_config(src)
+    trained_prefill = config["arch_args"].get("prefill", "harmonic")
+    staging = None
+    if args.prefill and args.prefill != trained_prefill:
+        # The zoo copy differs from the run's model in its config alone: stage it in a temporary
+        # folder, so the run folder is never changed.
+        staging = tempfile.TemporaryDirectory()
+        shutil.copyfile(src / "model.safetensors", Path(staging.name) / "model.safetensors")
+        config["arch_args"] = {**config["arch_args"], "prefill": args.prefill}
+        (Path(staging.name) / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+        src = Path(staging.name)
     cfg = yaml.safe_load((args.run / "config.yaml").read_text())
     pipe = InpaintPipeline.from_pretrained(src)
     images = []
@@ -92,6 +115,11 @@ def main(argv: list[str] | None = None) -> None:
     if workers and not args.hardware:
         hardware += f" + {workers} data-loader process{'es' if workers > 1 else ''}"
     prefill = PREFILL_TEXT[config["arch_args"].get("prefill", "harmonic")]
+    if staging is not None:
+        prefill += (
+            f" (trained on {PREFILL_TEXT[trained_prefill]}; shipped and measured on this one, "
+            f"`--prefill {args.prefill}` at release: no training on it)"
+        )
     card = f"""# {args.name}
 
 Inpainting, architecture `{config["arch"]}` ({arch_description(config["arch"])}),
@@ -137,6 +165,8 @@ Reproduce: `imagesmith eval inpaint --data $IMAGESMITH_DATA/denoise/Kodak24 $IMA
     publish(
         args.zoo, args.name, src, card, entry, args.default, lambda e: e.get("task") == "inpaint"
     )
+    if staging is not None:
+        staging.cleanup()
 
 
 if __name__ == "__main__":

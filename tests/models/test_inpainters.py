@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from imagesmith.functional.fill import harmonic_fill
-from imagesmith.models.inpainters import SpectralTransform, prefill_crop, textured_prefill
+from imagesmith.functional.patch_fill import DETAIL_RAMP, textured_fill
+from imagesmith.models.inpainters import SpectralTransform, prefill_crop
 from imagesmith.models.registry import create_model, list_models
 from imagesmith.models.saving import load_pretrained, save_pretrained
 
@@ -50,21 +51,22 @@ def test_untrained_model_returns_the_harmonic_fill():
         assert torch.equal(model(x, m, given), model(x, m))
 
 
-def test_untrained_textured_model_returns_the_textured_fill_and_bad_prefill_is_refused():
-    from imagesmith.functional.patch_fill import textured_fill
-
+@pytest.mark.parametrize("prefill,ramp", [("textured", 0), ("textured-ramp", DETAIL_RAMP)])
+def test_untrained_textured_model_returns_the_textured_fill_and_bad_prefill_is_refused(
+    prefill: str, ramp: int
+):
     torch.manual_seed(0)
-    model = create_model("inpaint-ffc-s", prefill="textured", **TINY).eval()
+    model = create_model("inpaint-ffc-s", prefill=prefill, **TINY).eval()
     x = torch.rand(2, 3, 24, 24) * 0.9 + 0.05
     m = torch.zeros(2, 1, 24, 24)
     m[..., 6:14, 3:17] = 1
     with torch.no_grad():
         out = model(x, m)
     for i in range(2):
-        expected = textured_fill(x[i], m[i]).clamp(1e-3, 1 - 1e-3)
+        expected = textured_fill(x[i], m[i], ramp=ramp).clamp(1e-3, 1 - 1e-3)
         torch.testing.assert_close(out[i], expected, atol=1e-5, rtol=0)
         # A prefill handed in (as training does) gives the same output as one computed here.
-        given = torch.stack([textured_prefill(a, b) for a, b in zip(x, m, strict=True)])
+        given = torch.stack([prefill_crop(prefill, a, b) for a, b in zip(x, m, strict=True)])
         torch.testing.assert_close(model(x, m, given), out, atol=0, rtol=0)
         with pytest.raises(ValueError, match="prefill"):
             model(x, m, x[:, :, :12])

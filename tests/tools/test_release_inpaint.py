@@ -18,17 +18,27 @@ MASKS = Path(__file__).resolve().parents[3] / "shared/datasets/inpaint/masks_irr
 
 @pytest.mark.skipif(not MASKS.is_dir(), reason="shared masks not present")
 @pytest.mark.parametrize(
-    ("args", "extra", "described"),
+    ("args", "extra", "prefill", "described"),
     [
-        ("{widths: [4, 8, 8], blocks: 1}", [], "a harmonic (Laplace) fill"),
+        ("{widths: [4, 8, 8], blocks: 1}", [], None, "a harmonic (Laplace) fill"),
         (
             "{widths: [4, 8, 8], blocks: 1, prefill: textured}",
             ["data.workers=1"],
+            None,
             "a textured fill",
+        ),
+        # Trained on the harmonic fill, shipped on the ramped textured one: only the zoo's
+        # config changes, and the card says what it was trained on.
+        (
+            "{widths: [4, 8, 8], blocks: 1}",
+            [],
+            "textured-ramp",
+            "a textured fill (harmonic shading plus detail copied from PatchMatch matches, faded "
+            "in over 8 px from the hole's edge) (trained on a harmonic (Laplace) fill;",
         ),
     ],
 )
-def test_release_inpaint(smooth_photos, tmp_path, args, extra, described):
+def test_release_inpaint(smooth_photos, tmp_path, args, extra, prefill, described):
     sys.path.insert(0, str(TOOLS))
     spec = importlib.util.spec_from_file_location("_release_inpaint", TOOLS / "release_inpaint.py")
     module = importlib.util.module_from_spec(spec)
@@ -70,6 +80,7 @@ def test_release_inpaint(smooth_photos, tmp_path, args, extra, described):
             "--zoo",
             str(zoo),
             "--default",
+            *(["--prefill", prefill] if prefill else []),
         ]
     )
     entry = json.loads((zoo / "index.json").read_text())["ip-t"]
@@ -79,3 +90,9 @@ def test_release_inpaint(smooth_photos, tmp_path, args, extra, described):
     assert f"{entry['metrics']['50-60%']['hole_psnr']:.2f}" in card and "`cmd`" in card
     assert f"hole\ngiven {described}" in card
     assert ("data-loader process" in card) == bool(extra)
+    shipped = json.loads((zoo / "ip-t" / "config.json").read_text())["arch_args"]
+    trained = json.loads((run / "model" / "config.json").read_text())["arch_args"]
+    assert shipped.get("prefill", "harmonic") == (prefill or trained.get("prefill", "harmonic"))
+    assert (zoo / "ip-t" / "model.safetensors").read_bytes() == (
+        run / "model" / "model.safetensors"
+    ).read_bytes()

@@ -6,7 +6,9 @@ starting point the learned inpainter refines; it is listed so the learned model'
 it is measured in the same table. ``exemplar`` is imagesmith's textured fill
 (:func:`imagesmith.functional.patch_fill.textured_fill`): the harmonic fill's shading plus detail
 copied from the best-matching patches of the known part of the image (PatchMatch), so a large
-hole gets the image's texture instead of a smooth surface.
+hole gets the image's texture instead of a smooth surface; the detail fades in over the first
+``DETAIL_RAMP`` pixels from the hole's edge, so thin holes stay close to the smooth fill. It is the
+shipped default model's starting point (its ``"textured-ramp"`` prefill).
 
 Each takes the image as a (C, H, W) float tensor in [0, 1] (C = 1 or 3) and the hole mask as
 (1, H, W) with 1 = fill, and returns (C, H, W) in [0, 1] with only hole pixels changed. OpenCV's
@@ -23,7 +25,7 @@ import torch
 
 from imagesmith.errors import UserError
 from imagesmith.functional.fill import harmonic_fill
-from imagesmith.functional.patch_fill import textured_fill
+from imagesmith.functional.patch_fill import DETAIL_RAMP, textured_fill
 
 __all__ = ["CLASSICAL_INPAINTERS", "classical_inpaint"]
 
@@ -56,7 +58,7 @@ def _harmonic(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 
 def _exemplar(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    return textured_fill(image, mask).clamp(0, 1)
+    return textured_fill(image, mask, ramp=DETAIL_RAMP).clamp(0, 1)
 
 
 CLASSICAL_INPAINTERS: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {

@@ -7,7 +7,8 @@ sees the whole image from the first block on, which is what large holes need), a
 skip connections. The hole is first given a prefill: the smooth harmonic (Laplace) fill
 (:func:`imagesmith.functional.fill.harmonic_fill`, ``prefill="harmonic"``) or the harmonic fill
 plus detail copied from matched patches (:func:`imagesmith.functional.patch_fill.textured_fill`,
-``prefill="textured"``, a PatchMatch search per image, so slower); the network sees that image
+``prefill="textured"``, a PatchMatch search per image, so slower; ``"textured-ramp"`` fades
+that detail in over the first pixels from the hole's edge); the network sees that image
 and the mask, (N, C + 1, H, W) in [0, 1], and predicts a correction in logit space on top of the
 fill, its last layer starting at zero. So an untrained model already returns the prefill, and
 training only has to learn the detail (texture, edges across the hole), which is where its CPU
@@ -25,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from imagesmith.functional.fill import harmonic_fill
-from imagesmith.functional.patch_fill import textured_fill
+from imagesmith.functional.patch_fill import DETAIL_RAMP, textured_fill
 from imagesmith.models.gans import leaky_relu_maps
 from imagesmith.models.registry import register_model
 
@@ -39,24 +40,37 @@ __all__ = [
 ]
 
 
-def textured_prefill(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def textured_prefill(image: torch.Tensor, mask: torch.Tensor, ramp: int = 0) -> torch.Tensor:
     """The ``"textured"`` prefill of one image: (C, H, W) in [0, 1] -> float32 (C, H, W) in [0, 1].
+    ``ramp`` > 0 fades the copied detail in from the hole's edge (the ``"textured-ramp"``
+    prefill, see :func:`textured_fill`).
 
     Training data pipelines call this once per crop (it is a CPU search, the slow part of a
     training step) and hand the result to :meth:`FourierInpainter.forward`.
     """
     with torch.no_grad():
-        return textured_fill(image.detach().float().cpu(), mask.detach().float().cpu()).clamp(0, 1)
+        x, m = image.detach().float().cpu(), mask.detach().float().cpu()
+        return textured_fill(x, m, ramp=ramp).clamp(0, 1)
 
 
-def _textured(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def _textured(image: torch.Tensor, mask: torch.Tensor, ramp: int = 0) -> torch.Tensor:
     """textured_prefill per image of the batch. (N, C, H, W)."""
     with torch.autocast(image.device.type, enabled=False):
-        out = torch.stack([textured_prefill(xi, mi) for xi, mi in zip(image, mask, strict=True)])
+        out = torch.stack(
+            [textured_prefill(xi, mi, ramp) for xi, mi in zip(image, mask, strict=True)]
+        )
     return out.to(device=image.device, dtype=image.dtype)
 
 
-PREFILLS = {"harmonic": harmonic_fill, "textured": _textured}
+def _textured_ramp(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    return _textured(image, mask, DETAIL_RAMP)
+
+
+PREFILLS = {
+    "harmonic": harmonic_fill,
+    "textured": _textured,
+    "textured-ramp": _textured_ramp,
+}
 
 
 def prefill_crop(name: str, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -115,7 +129,8 @@ class FourierInpainter(nn.Module):
         channels: image channels (3 colour, 1 gray).
         widths: features at full, 1/2 and 1/4 resolution.
         blocks: Fourier residual blocks at 1/4 resolution.
-        prefill: ``"harmonic"`` or ``"textured"``: the fill the network corrects.
+        prefill: the fill the network corrects: ``"harmonic"``, ``"textured"`` or
+            ``"textured-ramp"`` (textured with the detail faded in from the hole's edge).
     """
 
     def __init__(
