@@ -3,17 +3,17 @@
 # (each model's card records its own command). A stage whose runs/<name>/model exists is skipped;
 # one with a checkpoint but no model is resumed exactly.
 # Usage: tools/train_restoration.sh [STAGE...]   (stages: denoise-color denoise-gray dejpeg
-#        gray-ft gray-ft2 inpaint inpaint-textured inpaint-textured-ft; default: all). gray-ft
-#        continues denoise-gray from its weights and gray-ft2 continues gray-ft; each re-releases
-#        it as denoise-gray; inpaint-textured-ft likewise continues and re-releases
-#        inpaint-ffc-s-textured: compare the cards before committing. The inpaint-textured
-#        stages use both cores (a data-loader worker).
+#        gray-ft gray-ft2 gray-ft3 inpaint inpaint-textured inpaint-textured-ft; default: all).
+#        gray-ft continues denoise-gray from its weights, gray-ft2 continues gray-ft and gray-ft3
+#        continues gray-ft2; each re-releases it as denoise-gray; inpaint-textured-ft likewise
+#        continues and re-releases inpaint-ffc-s-textured: compare the cards before committing.
+#        The inpaint-textured stages use both cores (a data-loader worker).
 #        THREADS (default 1: leave a core for other work).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/train_common.sh
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(denoise-color denoise-gray dejpeg gray-ft gray-ft2 inpaint inpaint-textured inpaint-textured-ft)
+[ ${#stages[@]} -eq 0 ] && stages=(denoise-color denoise-gray dejpeg gray-ft gray-ft2 gray-ft3 inpaint inpaint-textured inpaint-textured-ft)
 
 for stage in "${stages[@]}"; do
   case $stage in
@@ -37,6 +37,10 @@ for stage in "${stages[@]}"; do
       train denoise-gray-ft2 configs/denoise/gray-ft2.yaml
       $PY tools/release_restore.py runs/denoise-gray-ft2 denoise-gray --default \
         --command "imagesmith train configs/denoise/gray.yaml && imagesmith train configs/denoise/gray-ft.yaml && imagesmith train configs/denoise/gray-ft2.yaml" ;;
+    gray-ft3)
+      train denoise-gray-ft3 configs/denoise/gray-ft3.yaml
+      $PY tools/release_restore.py runs/denoise-gray-ft3 denoise-gray --default \
+        --command "imagesmith train configs/denoise/gray.yaml && imagesmith train configs/denoise/gray-ft.yaml && imagesmith train configs/denoise/gray-ft2.yaml && imagesmith train configs/denoise/gray-ft3.yaml" ;;
     inpaint)
       train inpaint-ffc-s configs/inpaint/ffc-s.yaml
       $PY tools/release_inpaint.py runs/inpaint-ffc-s inpaint-ffc-s \
