@@ -46,6 +46,7 @@ def _ensure_loaded() -> None:
     from imagesmith.models import (  # noqa: F401
         classifiers,
         denoisers,
+        fastgan,
         gans,
         inpainters,
         srnets,

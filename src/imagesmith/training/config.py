@@ -102,6 +102,9 @@ class GANConfig:
     d_lr: float = 0.0  # 0: optim.lr
     g_lr: float = 0.0  # 0: optim.lr
     diffaug: str = ""  # DiffAugment policy for D's inputs, e.g. "color,translation,cutout"
+    # FastGAN's self-supervised D: weight of the L1 loss between the real images D sees and its
+    # decoders' reconstructions of them (0: off). Needs a D with reconstruct(), e.g. fastgan-d.
+    recon_weight: float = 0.0
     conditional: bool = False  # class-conditional on the data set's labels
     samples: int = 64  # images in the fixed-seed sample grid written at every validation
     sample_seed: int = 0

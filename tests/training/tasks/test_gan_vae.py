@@ -123,6 +123,54 @@ def test_gan_trains_resumes_exactly_and_samples(shapes, tmp_path, extra):
         gen.sample(2, label="square")
 
 
+FASTGAN = [  # the sprites-fastgan recipe in miniature: 32 px, reconstruction loss on D
+    "model.arch=fastgan-g",
+    "model.args={width: 4, z_dim: 5}",
+    "gan.discriminator.arch=fastgan-d",
+    "gan.discriminator.args={width: 4}",
+    "images.resolution=32",
+    "gan.loss=hinge",
+    "gan.diffaug=translation,cutout",
+    "gan.recon_weight=1.0",
+    "precision=bf16",
+    "channels_last=true",
+]
+
+
+def test_fastgan_recon_loss_is_logged_and_resume_is_exact(shapes, tmp_path):
+    from imagesmith.training.checkpoint import load_checkpoint
+
+    straight = train(_gan_cfg(shapes, 4, *FASTGAN), tmp_path / "a", quiet=True)
+    part = train(_gan_cfg(shapes, 4, *FASTGAN), tmp_path / "b", quiet=True, stop_at=2)
+    resumed = train(resume_config(part), part, resume=True, quiet=True)
+    assert _same_weights(straight, resumed)
+    d_a = load_checkpoint(straight / "last.pt")["phases"][0]["module"]
+    d_b = load_checkpoint(resumed / "last.pt")["phases"][0]["module"]
+    assert any("decode_part" in k for k in d_a)  # the decoders were trained and saved with D
+    assert d_a.keys() == d_b.keys() and all(torch.equal(d_a[k], d_b[k]) for k in d_a)
+
+    records = [json.loads(x) for x in (straight / "log.jsonl").read_text().splitlines()]
+    recon = [r["d/recon"] for r in records if "d/loss" in r]
+    assert len(recon) == 4 and all(np.isfinite(v) and 0 < v < 2 for v in recon)
+    gen = GeneratePipeline.from_pretrained(straight)
+    assert gen.sample(3, seed=1).shape == (3, 3, 32, 32)
+
+
+def test_recon_weight_needs_a_reconstructing_discriminator(shapes):
+    from imagesmith.training.tasks.gan import GANTask
+
+    with pytest.raises(UserError, match="recon_weight=1.0 needs a discriminator"):
+        GANTask(_gan_cfg(shapes, 1, "gan.recon_weight=1.0"))  # dcgan-d
+    no_decoders = "gan.discriminator.args={width: 4, reconstruction: false}"
+    with pytest.raises(UserError, match="needs a discriminator"):
+        GANTask(_gan_cfg(shapes, 1, *FASTGAN, no_decoders))
+    GANTask(_gan_cfg(shapes, 1, *FASTGAN, no_decoders, "gan.recon_weight=0"))  # fine without
+    with pytest.raises(UserError, match="gan.recon_weight must be >= 0"):
+        GANTask(_gan_cfg(shapes, 1, *FASTGAN, "gan.recon_weight=-1"))
+    with pytest.raises(UserError, match="unconditional"):
+        GANTask(_gan_cfg(shapes, 1, *FASTGAN, "gan.conditional=true"))
+
+
 def test_unreadable_files_are_skipped_with_a_count(shapes, tmp_path, capsys):
     train(_gan_cfg(shapes, 1, "val_every=0"), tmp_path / "s", quiet=True)
     err = capsys.readouterr().err

@@ -1,10 +1,11 @@
 """GAN task: a discriminator phase then a generator phase on every batch (G every n_critic).
 
 D phase: fakes from G (no grad) and a real batch, both through DiffAugment when configured,
-adversarial D loss + optional WGAN-GP or R1 penalty. G phase: fresh z, adversarial G loss through
-a frozen D. The loop keeps an EMA of G, which is what validation, samples and releases use.
-All randomness (z, augmentation, penalties) comes from torch's global RNG, which the checkpoint
-saves, so resume is exact.
+adversarial D loss + optional WGAN-GP or R1 penalty + optional L1 reconstruction loss on the
+real batch (FastGAN's self-supervised D, ``gan.recon_weight``). G phase: fresh z, adversarial G
+loss through a frozen D. The loop keeps an EMA of G, which is what validation, samples and
+releases use. All randomness (z, augmentation, penalties, FastGAN's crop) comes from torch's
+global RNG, which the checkpoint saves, so resume is exact.
 """
 
 from __future__ import annotations
@@ -112,6 +113,8 @@ class GANTask:
             raise UserError(f"gan.n_critic must be >= 1, got {g.n_critic}")
         if isinstance(g.r1_every, bool) or not isinstance(g.r1_every, int) or g.r1_every < 1:
             raise UserError(f"gan.r1_every must be a whole number >= 1, got {g.r1_every!r}")
+        if g.recon_weight < 0:
+            raise UserError(f"gan.recon_weight must be >= 0, got {g.recon_weight}")
         self.cfg = cfg
         self.data = load_images(cfg, cfg.images.split)
         if cfg.gan.conditional and not self.data.class_names:
@@ -129,6 +132,12 @@ class GANTask:
             self.D = create_model(g.discriminator.arch, **self.d_args)
         except (ValueError, TypeError) as e:  # e.g. a resolution the architecture cannot make
             raise UserError(f"cannot build the GAN: {e}") from None
+        if g.recon_weight and not getattr(self.D, "reconstructs", False):
+            raise UserError(
+                f"gan.recon_weight={g.recon_weight} needs a discriminator that reconstructs its "
+                f"input (fastgan-d with reconstruction: true); {g.discriminator.arch} "
+                f"with args {g.discriminator.args} does not"
+            )
         self.z_dim = self.G.z_dim
         self.ema_module = self.G
         self.phases = [
@@ -166,9 +175,21 @@ class GANTask:
         every_step_r1 = g.r1_gamma and g.r1_every == 1
         if every_step_r1:
             real_in = real_in.detach().requires_grad_(True)
-        real_logits, fake_logits = net(real_in, labels), net(fake_in, labels)
+        recon_l1 = None
+        if g.recon_weight:
+            # Through ``net`` (a keyword of forward, not d.reconstruct) so DDP syncs the decoders.
+            real_logits, recon, target = net(real_in, labels, reconstruct=True)
+            # FastGAN uses a perceptual (LPIPS) distance here; with no ImageNet weights offline
+            # this is L1 on pixels, in fp32 (bf16 rounding would dominate small errors).
+            recon_l1 = (recon.float() - target.float()).abs().mean()
+        else:
+            real_logits = net(real_in, labels)
+        fake_logits = net(fake_in, labels)
         loss = d_loss(g.loss, real_logits, fake_logits)
         logs = {"loss": float(loss.detach())}
+        if recon_l1 is not None:
+            loss = loss + g.recon_weight * recon_l1
+            logs["recon"] = float(recon_l1.detach())
         if g.gp_weight:
             gp = gradient_penalty(net, real_in, fake_in, *([labels] if labels is not None else []))
             loss = loss + g.gp_weight * gp
