@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _sn
 
-from imagesmith.models.gans import _dcgan_init
+from imagesmith.models.gans import dcgan_init
 from imagesmith.models.registry import register_model
 
 __all__ = ["FastGANGenerator", "FastGANDiscriminator", "SkipLayerExcitation", "RESOLUTIONS"]
@@ -150,7 +150,7 @@ class FastGANGenerator(nn.Module):
             {str(r): SkipLayerExcitation(ch[r // 8], ch[r]) for r in (32, 64, 128) if r in ch}
         )
         self.to_img = nn.Conv2d(ch[resolution], channels, 3, 1, 1)
-        _dcgan_init(self)
+        dcgan_init(self)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """z (N, z_dim) float -> images (N, channels, R, R) in [-1, 1]; ``y`` must be None."""
@@ -278,7 +278,7 @@ class FastGANDiscriminator(nn.Module):
             half = resolution // 2
             self.decode_full = _Decoder(ch[8], half, channels, width, spectral_norm)
             self.decode_part = _Decoder(ch[16], half, channels, width, spectral_norm)
-        _dcgan_init(self)
+        dcgan_init(self)
 
     def _features(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[int, torch.Tensor]]:
         h = self.stem(x)

@@ -33,6 +33,7 @@ __all__ = [
     "start_size",
     "standing_stats",
     "leaky_relu_maps",
+    "dcgan_init",
 ]
 
 
@@ -85,7 +86,7 @@ class DCGANGenerator(nn.Module):
             ]
         ups += [nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1), nn.Tanh()]
         self.convs = nn.Sequential(*ups)
-        _dcgan_init(self)
+        dcgan_init(self)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         if self.num_classes:
@@ -126,7 +127,7 @@ class DCGANDiscriminator(nn.Module):
             if num_classes
             else None
         )
-        _dcgan_init(self)
+        dcgan_init(self)
 
     def probability(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """D(x) in (0, 1): the sigmoid output of the textbook DCGAN discriminator (N,)."""
@@ -154,7 +155,7 @@ def leaky_relu_maps(layers: nn.Sequential, x: torch.Tensor) -> list[torch.Tensor
     return maps
 
 
-def _dcgan_init(module: nn.Module) -> None:
+def dcgan_init(module: nn.Module) -> None:
     # Radford et al.: weights from N(0, 0.02); batch-norm scale from N(1, 0.02).
     for m in module.modules():
         if isinstance(m, nn.Conv2d | nn.ConvTranspose2d | nn.Linear):
