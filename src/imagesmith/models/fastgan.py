@@ -266,7 +266,6 @@ class FastGANDiscriminator(nn.Module):
         self.reconstructs = reconstruction
         sides = [resolution // 2**i for i in range(1, resolution.bit_length() - 2)]  # R/2 .. 4
         ch = {s: width * min(2**i, 8) for i, s in enumerate(sides)}
-        self.ch = ch
         stem = nn.Conv2d(channels, ch[sides[0]], 4, 2, 1)
         self.stem = nn.Sequential(_sn(stem) if spectral_norm else stem, nn.LeakyReLU(0.2))
         self.downs = nn.ModuleDict(
