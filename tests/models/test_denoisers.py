@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from imagesmith.models.denoisers import RestoreUNet
 from imagesmith.models.registry import create_model, list_models
 from imagesmith.models.saving import load_pretrained, save_pretrained
 
@@ -56,3 +57,17 @@ def test_save_load_round_trip(tmp_path):
     x = torch.rand(1, 1, 12, 12)
     with torch.no_grad():
         assert torch.equal(model.eval()(x, torch.tensor([0.1])), loaded(x, torch.tensor([0.1])))
+
+
+def test_blocks_per_level():
+    model = RestoreUNet(channels=1, widths=(4, 8, 16), blocks=(1, 2, 3))
+    assert [len(s) for s in model.enc] == [1, 2] and [len(s) for s in model.dec] == [1, 2]
+    assert len(model.mid) == 3
+    # One number means every level; the deep variant keeps restore-unet-s's names for its
+    # first blocks (what lets it grow from a trained one).
+    assert [len(s) for s in RestoreUNet(blocks=2).enc] == [2, 2]
+    small = set(create_model("restore-unet-s").state_dict())
+    assert small < set(create_model("restore-unet-s-deep").state_dict())
+    for bad in [(1, 2), (1, 0, 1), 0]:
+        with pytest.raises(ValueError, match="one block per level"):
+            RestoreUNet(widths=(4, 8, 16), blocks=bad)

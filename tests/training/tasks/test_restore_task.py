@@ -71,3 +71,26 @@ def test_denoiser_learns(photos, tmp_path):
 def test_bad_channels(photos, tmp_path):
     with pytest.raises(UserError, match="channels"):
         train(_cfg(photos, "denoise", 2, "restore.channels=2"), tmp_path / "x", quiet=True)
+
+
+def test_grown_net_starts_as_its_source_and_trains_its_new_blocks(tmp_path):
+    from imagesmith.models.denoisers import RestoreUNet
+    from imagesmith.models.saving import save_pretrained
+    from imagesmith.training.tasks.upscale import init_from
+
+    torch.manual_seed(0)
+    args = {"channels": 1, "widths": (4, 8, 8), "blocks": 1}
+    source = RestoreUNet(**args)
+    for p in source.parameters():  # a "trained" net: no zero tail
+        torch.nn.init.normal_(p, std=0.2)
+    save_pretrained(source, tmp_path / "src", "restore-unet-s", args, task="denoise")
+    grown = RestoreUNet(channels=1, widths=(4, 8, 8), blocks=(1, 2, 3))
+    note = init_from(grown, str(tmp_path / "src"))
+    assert "identity blocks: ['enc.1.1', 'mid.1', 'mid.2', 'dec.1.1']" in note
+    x, level = torch.rand(2, 1, 12, 12), torch.tensor([0.1, 0.2])
+    assert torch.equal(grown(x, level), source.eval()(x, level))
+    # Not a dead end: the silenced conv gets a gradient, so the block can learn.
+    grown(x, level).square().mean().backward()
+    assert grown.mid[2].conv2.weight.grad.abs().sum() > 0
+    # Loaded blocks keep their weights: only all-fresh blocks are silenced.
+    assert torch.equal(grown.mid[0].conv2.weight, source.mid[0].conv2.weight)

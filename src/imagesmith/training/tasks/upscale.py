@@ -15,11 +15,12 @@ from imagesmith.losses.pixel import pixel_loss
 from imagesmith.metrics.evaluate import evaluate_upscaler, load_hr, mean_score
 from imagesmith.models.registry import create_model
 from imagesmith.models.saving import load_pretrained, save_pretrained
+from imagesmith.models.srnets import ResBlock
 from imagesmith.training.config import TrainConfig, expand
 from imagesmith.training.tasks.base import Phase
 from imagesmith.zoo import resolve
 
-__all__ = ["UpscaleTask", "load_matching", "init_from"]
+__all__ = ["UpscaleTask", "init_from", "load_matching", "silence_fresh_blocks"]
 
 
 def load_matching(model: nn.Module, source: nn.Module) -> list[str]:
@@ -35,11 +36,34 @@ def load_matching(model: nn.Module, source: nn.Module) -> list[str]:
     return sorted(set(own) - set(keep))
 
 
+def silence_fresh_blocks(model: nn.Module, fresh: list[str]) -> list[str]:
+    """Zero the last conv of every residual block whose tensors are all in ``fresh``.
+
+    Such a block then passes its input through unchanged, so a net grown from trained weights
+    (more blocks than its source) computes exactly what the source did at step 0 and training
+    starts from the trained function, not from one scrambled by random blocks. Returns the
+    names of the blocks silenced.
+    """
+    fresh_set, silenced = set(fresh), []
+    for name, module in model.named_modules():
+        if not isinstance(module, ResBlock):
+            continue
+        own = [f"{name}.{p}" for p, _ in module.named_parameters()]
+        if own and all(p in fresh_set for p in own):
+            nn.init.zeros_(module.conv2.weight)
+            nn.init.zeros_(module.conv2.bias)
+            silenced.append(name)
+    return silenced
+
+
 def init_from(model: nn.Module, source: str) -> str:
-    """Start ``model`` from the matching tensors of a model folder or shipped model name;
-    returns a note naming the tensors left fresh (for the run log)."""
+    """Start ``model`` from the matching tensors of a model folder or shipped model name
+    (new residual blocks start as identities: :func:`silence_fresh_blocks`); returns a note
+    naming the tensors left fresh (for the run log)."""
     missing = load_matching(model, load_pretrained(resolve(expand(source))))
-    return f"initialised from {source}; fresh: {missing}"
+    silenced = silence_fresh_blocks(model, missing)
+    note = f"initialised from {source}; fresh: {missing}"
+    return note + (f"; identity blocks: {silenced}" if silenced else "")
 
 
 class UpscaleTask:
