@@ -3,9 +3,10 @@
 # (each model's card records its own command). A stage whose runs/<name>/model exists is skipped;
 # one with a checkpoint but no model is resumed exactly.
 # Usage: tools/train_restoration.sh [STAGE...]   (stages: denoise-color denoise-gray dejpeg
-#        gray-ft gray-ft2 gray-ft3 inpaint inpaint-textured inpaint-textured-ft; default: all).
-#        gray-ft continues denoise-gray from its weights, gray-ft2 continues gray-ft and gray-ft3
-#        continues gray-ft2; each re-releases it as denoise-gray; inpaint-textured-ft likewise
+#        gray-ft gray-ft2 gray-ft3 gray-grow inpaint inpaint-textured inpaint-textured-ft;
+#        default: all). gray-ft continues denoise-gray from its weights, gray-ft2 continues
+#        gray-ft, gray-ft3 continues gray-ft2 and gray-grow grows gray-ft3 into a deeper net;
+#        each re-releases it as denoise-gray; inpaint-textured-ft likewise
 #        continues and re-releases inpaint-ffc-s-textured: compare the cards before committing.
 #        The inpaint-textured stages use both cores (a data-loader worker).
 #        THREADS (default 1: leave a core for other work).
@@ -13,17 +14,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/train_common.sh
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(denoise-color denoise-gray dejpeg gray-ft gray-ft2 gray-ft3 inpaint inpaint-textured inpaint-textured-ft)
+[ ${#stages[@]} -eq 0 ] && stages=(denoise-color denoise-gray dejpeg gray-ft gray-ft2 gray-ft3 gray-grow inpaint inpaint-textured inpaint-textured-ft)
 
 # The card's history paragraph (the release tool measures only the last stage; the earlier
 # stages' numbers are from their own cards in the git history).
-GRAY_HISTORY="
-Training history (four stages, each starting from the previous stage's weights; the earlier
-stages' numbers are from their own cards in the git history): \`gray.yaml\` 8000 steps x 16 crops
-of 64 px, L1, lr 5e-4, 65.2 min, BSD68 sigma 25 29.07 dB; \`gray-ft.yaml\` 8000 x 16 x 64 px, L1,
-lr 2.5e-4, 64.4 min, 29.12 dB; \`gray-ft2.yaml\` 8000 x 8 x 96 px, L1, lr 2.5e-4, 71.6 min,
-29.15 dB (29.146); \`gray-ft3.yaml\` (this card) 6000 x 8 x 96 px, squared error, lr 1e-4, 50.8 min,
-29.17 dB (29.173). All on one core of the same machine, 252 min in total."
+GRAY_EARLY="\`gray.yaml\` 8000 steps x 16 crops of 64 px, L1, lr 5e-4, 65.2 min, BSD68 sigma 25
+29.07 dB; \`gray-ft.yaml\` 8000 x 16 x 64 px, L1, lr 2.5e-4, 64.4 min, 29.12 dB; \`gray-ft2.yaml\`
+8000 x 8 x 96 px, L1, lr 2.5e-4, 71.6 min, 29.15 dB (29.146);"
+GRAY_FT3="\`gray-ft3.yaml\` 6000 x 8 x 96 px, squared error, lr 1e-4, 50.8 min, 29.17 dB (29.173)"
+GRAY_GROW="\`gray-grow.yaml\` grows the net to \`restore-unet-s-deep\` (2/3/5 blocks per level,
+the new blocks starting as identities), 8000 x 8 x 96 px, squared error, lr 2e-4, 93.2 min,
+29.20 dB (29.197)"
+# gray_history COUNT STAGES MINUTES: the paragraph for a card whose last stage ends STAGES.
+gray_history() {
+  printf '\nTraining history (%s stages, each starting from the previous stage'"'"'s weights; the\nearlier stages'"'"' numbers are from their own cards in the git history): %s %s (this card). All\non one core of the same machine, %s min in total.' "$1" "$GRAY_EARLY" "$2" "$3"
+}
 
 for stage in "${stages[@]}"; do
   case $stage in
@@ -51,7 +56,12 @@ for stage in "${stages[@]}"; do
       train denoise-gray-ft3 configs/denoise/gray-ft3.yaml
       $PY tools/release_restore.py runs/denoise-gray-ft3 denoise-gray --default \
         --command "imagesmith train configs/denoise/gray.yaml && imagesmith train configs/denoise/gray-ft.yaml && imagesmith train configs/denoise/gray-ft2.yaml && imagesmith train configs/denoise/gray-ft3.yaml" \
-        --notes "$GRAY_HISTORY" ;;
+        --notes "$(gray_history four "$GRAY_FT3" 252)" ;;
+    gray-grow)
+      train denoise-gray-grow configs/denoise/gray-grow.yaml
+      $PY tools/release_restore.py runs/denoise-gray-grow denoise-gray --default \
+        --command "imagesmith train configs/denoise/gray.yaml && imagesmith train configs/denoise/gray-ft.yaml && imagesmith train configs/denoise/gray-ft2.yaml && imagesmith train configs/denoise/gray-ft3.yaml && imagesmith train configs/denoise/gray-grow.yaml" \
+        --notes "$(gray_history five "$GRAY_FT3; $GRAY_GROW" 345)" ;;
     inpaint)
       train inpaint-ffc-s configs/inpaint/ffc-s.yaml
       $PY tools/release_inpaint.py runs/inpaint-ffc-s inpaint-ffc-s \
