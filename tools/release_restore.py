@@ -116,9 +116,9 @@ def main(argv: list[str] | None = None) -> None:
     init = cfg["model"].get("init_from")
     init_row = ""
     if init:
-        # A second-stage run: say where its weights came from and what that stage cost.
-        first = Path(init).parent
-        cost = f" (first stage: {wall_time_cell(first)})" if (first / "log.jsonl").is_file() else ""
+        # A later-stage run: say where its weights came from and what that stage cost.
+        prev = Path(init).parent
+        cost = f" (that stage: {wall_time_cell(prev)})" if (prev / "log.jsonl").is_file() else ""
         init_row = f"\n| init | weights of `{init}`{cost} |"
     card = f"""# {args.name}
 

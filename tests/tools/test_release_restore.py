@@ -104,4 +104,4 @@ def test_second_stage_card_names_its_init_and_first_stage_cost(data, tmp_path, r
     zoo = tmp_path / "zoo"
     release([str(second), "dn-ft", "--command", "cmd", "--data", str(data), "--zoo", str(zoo)])
     card = (zoo / "dn-ft" / "card.md").read_text()
-    assert f"| init | weights of `{first}/model` (first stage: " in card
+    assert f"| init | weights of `{first}/model` (that stage: " in card
