@@ -105,3 +105,23 @@ def test_second_stage_card_names_its_init_and_first_stage_cost(data, tmp_path, r
     release([str(second), "dn-ft", "--command", "cmd", "--data", str(data), "--zoo", str(zoo)])
     card = (zoo / "dn-ft" / "card.md").read_text()
     assert f"| init | weights of `{first}/model` (that stage: " in card
+
+
+def test_checkpoint_eval_matches_the_released_model(data, tmp_path, capsys):
+    """tools/eval_checkpoint.py scores last.pt's EMA weights as the release scores model/."""
+    spec = importlib.util.spec_from_file_location("_eval_ckpt", TOOLS / "eval_checkpoint.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    run = _run(data, tmp_path / "r", "denoise", "restore.channels=1")
+    psnr = module.main([str(run), "--set", "BSD68", "--level", "25", "--data", str(data)])
+    assert f"step 4: BSD68 25: {psnr:.3f}" in capsys.readouterr().out
+    from imagesmith.metrics.evaluate import mean_score
+    from imagesmith.metrics.evaluate_restore import evaluate_restorer, load_clean
+    from imagesmith.pipelines.restore import RestorePipeline
+
+    pipe = RestorePipeline.from_pretrained(run / "model", kind="denoise")
+    images = load_clean(data / "denoise" / "BSD68", 1)
+    rows = evaluate_restorer(lambda x, lv: pipe.restore_tensor(x, lv), images, "denoise", 25)
+    assert psnr == mean_score(rows).psnr
+    noisy = evaluate_restorer(lambda x, lv: x.clamp(0, 1), images, "denoise", 25)
+    assert psnr != mean_score(noisy).psnr  # the weights were loaded, not an identity net
