@@ -19,11 +19,12 @@ from imagesmith.metrics.evaluate import mean_score
 from imagesmith.metrics.evaluate_restore import evaluate_restorer, load_clean
 from imagesmith.models.registry import create_model
 from imagesmith.pipelines.restore import RestorePipeline
+from imagesmith.training.checkpoint import load_checkpoint
 
 
 def checkpoint_pipeline(run: Path) -> tuple[RestorePipeline, int, str, int]:
     """(pipeline on the EMA weights, step, kind, channels) from ``run/last.pt``."""
-    state = torch.load(run / "last.pt", map_location="cpu", weights_only=False)
+    state = load_checkpoint(run / "last.pt")  # weights_only: a stranger's file runs no code
     cfg = state["config"]
     kind, restore = cfg["task"], cfg["restore"]
     if kind not in ("denoise", "dejpeg"):
