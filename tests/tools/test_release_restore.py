@@ -96,7 +96,7 @@ def test_release_measures_and_indexes(data, tmp_path, release, task, sets, chann
     assert pipe.level_range(channels) == tuple(entry["level_range"])
 
 
-def test_second_stage_card_names_its_init_and_first_stage_cost(data, tmp_path, release):
+def test_later_stage_card_names_its_init_and_that_stage_cost(data, tmp_path, release):
     first = _run(data, tmp_path / "first", "denoise", "restore.channels=1")
     second = _run(
         data, tmp_path / "second", "denoise", "restore.channels=1", f"model.init_from={first}/model"
