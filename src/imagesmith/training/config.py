@@ -150,10 +150,14 @@ class InpaintConfig:
 
     Generator loss: L1 inside the hole * ``hole_weight`` + L1 outside * ``valid_weight`` +
     adversarial * ``adv_weight`` (on the composite) + discriminator feature matching *
-    ``feature_weight``.
+    ``feature_weight``. With both GAN weights 0 no discriminator is built (a pixel-loss run).
     """
 
     patch: int = 128
+    # Training and validation images are shrunk by this integer factor (antialiased bicubic)
+    # before cropping, so a crop holds a whole scene, as a full-size test image does, and the
+    # holes cover whole objects: the coarse structure a fill must continue.
+    downscale: int = 1
     area: tuple[float, float] = (0.02, 0.6)  # hole fraction of training masks
     box_prob: float = 0.3
     hole_weight: float = 1.0

@@ -1,4 +1,5 @@
-"""Inpainting task: D and G phases on masked crops, exact resume, validation and sample sheet."""
+"""Inpainting task: D and G phases on masked crops, exact resume, validation and sample sheet;
+the pixel-only variant without a discriminator, and shrunk training images."""
 
 import json
 
@@ -69,3 +70,43 @@ def test_validation_holes_do_not_depend_on_the_run_seed(photos):
     b = InpaintTask(_cfg(photos, 2, "seed=7"))
     scores = [t.validate(a.model, torch.device("cpu")) for t in (a, b)]
     assert scores[0] == scores[1] and scores[0]["psnr"] > 0
+
+
+PIXEL_ONLY = ["inpaint.adv_weight=0", "inpaint.feature_weight=0"]
+
+
+def test_pixel_only_run_has_no_discriminator_and_resumes_exactly(photos, tmp_path):
+    from imagesmith.training.tasks.inpaint import InpaintTask
+
+    task = InpaintTask(_cfg(photos, 2, *PIXEL_ONLY))
+    assert task.D is None and [p.name for p in task.phases] == ["g"]
+    a = train(_cfg(photos, 4, *PIXEL_ONLY), tmp_path / "a", quiet=True)
+    b = train(_cfg(photos, 4, *PIXEL_ONLY), tmp_path / "b", quiet=True, stop_at=2)
+    b = train(resume_config(b), b, resume=True, quiet=True)
+    wa, wb = (load_file(str(r / "model" / "model.safetensors")) for r in (a, b))
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    records = [json.loads(x) for x in (a / "log.jsonl").read_text().splitlines()]
+    keys = {k for r in records for k in r}
+    assert "g/hole_l1" in keys and not any(k.startswith("d/") for k in keys)
+    # Steps moved the network off its prefill (the zero-initialised last layer learned).
+    tail = wa["tail.weight"]
+    assert tail.abs().sum() > 0
+
+
+def test_downscale_shrinks_training_and_validation_images(photos):
+    from imagesmith.training.tasks.inpaint import InpaintTask
+
+    full = InpaintTask(_cfg(photos, 2, "inpaint.patch=16"))
+    half = InpaintTask(_cfg(photos, 2, "inpaint.patch=16", "inpaint.downscale=2"))
+    for a, b in zip(full._val_images(), half._val_images(), strict=True):
+        assert a.shape[-2:] == (48, 52) and b.shape[-2:] == (24, 26)
+        # A shrunk smooth photo keeps its mean colour (antialiased, no shift).
+        assert torch.allclose(a.mean((1, 2)), b.mean((1, 2)), atol=0.01)
+    small = half.train_dataset().images
+    assert [tuple(im.shape) for im in small] == [(3, 24, 26)] * 2 and small[0].dtype == torch.uint8
+    # Shrinking by 2 leaves every image under a 32 px patch: a clear error, not an empty epoch.
+    with pytest.raises(UserError, match="no training image"):
+        InpaintTask(_cfg(photos, 2, "inpaint.downscale=2")).train_dataset()
+    for bad in ("0", "1.5", "true"):
+        with pytest.raises(UserError, match="inpaint.downscale"):
+            InpaintTask(_cfg(photos, 2, f"inpaint.downscale={bad}"))

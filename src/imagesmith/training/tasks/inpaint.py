@@ -3,7 +3,9 @@
 Phases (the GAN machinery of :mod:`imagesmith.training.tasks.gan` and ``upscale_gan``): the
 discriminator sees clean crops as real and composites (generated pixels in the hole, the input
 elsewhere) as fake, in [-1, 1]; the generator minimises hole-weighted L1 + adversarial loss +
-discriminator feature matching (``inpaint.*`` weights). Validation fills fixed seeded masks at
+discriminator feature matching (``inpaint.*`` weights); with both GAN weights 0 there is no
+discriminator and one G phase. ``inpaint.downscale`` shrinks the training and validation images
+first (a crop then spans a scene, not a detail). Validation fills fixed seeded masks at
 each ``inpaint.val_areas`` hole fraction on ``data.val_dir`` and reports PSNR inside the hole
 (``hole_psnr_<area>``) and their mean (``psnr``).
 """
@@ -23,6 +25,7 @@ from imagesmith.data.sr_patches import load_folder
 from imagesmith.errors import UserError
 from imagesmith.functional.grid import make_grid
 from imagesmith.functional.masks import random_mask
+from imagesmith.functional.resize import imresize
 from imagesmith.io.image import write_image
 from imagesmith.losses.adversarial import (
     KINDS,
@@ -63,23 +66,34 @@ class InpaintTask:
             raise UserError(f"gan.loss must be one of {', '.join(KINDS)}, got {g.loss!r}")
         self.cfg = cfg
         self.arch_args = dict(cfg.model.args)
+        if isinstance(p.downscale, bool) or not isinstance(p.downscale, int) or p.downscale < 1:
+            raise UserError(f"inpaint.downscale must be an integer >= 1, got {p.downscale!r}")
         self.model = create_model(cfg.model.arch, **self.arch_args)
         channels = getattr(self.model, "channels", 3)
-        self.D = create_model(g.discriminator.arch, channels=channels, **g.discriminator.args)
-        if p.feature_weight and not hasattr(self.D, "feature_maps"):
-            raise UserError(f"{g.discriminator.arch} has no feature maps; set feature_weight 0")
         self.ema_module = self.model
-        self.phases = [
-            Phase("d", self.D, self._d_loss, lr=g.d_lr or None),
-            Phase("g", self.model, self._g_loss, every=g.n_critic, lr=g.g_lr or None),
-        ]
+        self.D: nn.Module | None = None
+        if not (p.adv_weight or p.feature_weight):
+            # Pixel losses only: a discriminator would cost a third of every step for nothing.
+            self.phases = [Phase("g", self.model, self._g_loss, lr=g.g_lr or None)]
+        else:
+            self.D = create_model(g.discriminator.arch, channels=channels, **g.discriminator.args)
+            if p.feature_weight and not hasattr(self.D, "feature_maps"):
+                raise UserError(f"{g.discriminator.arch} has no feature maps; set feature_weight 0")
+            self.phases = [
+                Phase("d", self.D, self._d_loss, lr=g.d_lr or None),
+                Phase("g", self.model, self._g_loss, every=g.n_critic, lr=g.g_lr or None),
+            ]
         self._val: list[torch.Tensor] | None = None
 
     # -- data ---------------------------------------------------------------------------------
 
     def train_dataset(self) -> Dataset:
         d, p = self.cfg.data, self.cfg.inpaint
-        images = [im for folder in d.train_dirs for im in load_folder(expand(folder))]
+        images = [
+            _shrink_uint8(im, p.downscale)
+            for folder in d.train_dirs
+            for im in load_folder(expand(folder))
+        ]
         # The model's prefill (for the textured one a CPU search) is made once per crop in the
         # loader (workers run it beside the training step), not twice per step in the D and G
         # phases.
@@ -121,16 +135,16 @@ class InpaintTask:
         err = (out - image).abs()
         hole = (err * mask).sum() / (mask.sum() * image.shape[1]).clamp_min(1)
         valid = (err * (1 - mask)).sum() / ((1 - mask).sum() * image.shape[1]).clamp_min(1)
-        self.D.requires_grad_(False)
-        try:
-            fake = comp * 2 - 1
-            adv = g_loss(self.cfg.gan.loss, self.D(fake))
-            if p.feature_weight:
-                feat = feature_matching(self.D, fake, image * 2 - 1)
-            else:
-                feat = torch.zeros((), device=image.device)
-        finally:
-            self.D.requires_grad_(True)
+        adv = feat = torch.zeros((), device=image.device)
+        if self.D is not None:
+            self.D.requires_grad_(False)
+            try:
+                fake = comp * 2 - 1
+                adv = g_loss(self.cfg.gan.loss, self.D(fake))
+                if p.feature_weight:
+                    feat = feature_matching(self.D, fake, image * 2 - 1)
+            finally:
+                self.D.requires_grad_(True)
         loss = (
             p.hole_weight * hole
             + p.valid_weight * valid
@@ -150,7 +164,8 @@ class InpaintTask:
         if self._val is None:
             channels = getattr(self.model, "channels", 3)
             imgs = [t for _, t in load_clean(expand(self.cfg.data.val_dir), channels)]
-            self._val = [_center_crop(t, VAL_SIDE) for t in imgs]
+            k = self.cfg.inpaint.downscale
+            self._val = [_center_crop(_shrink(t, k), VAL_SIDE) for t in imgs]
         return self._val
 
     @torch.no_grad()
@@ -207,6 +222,20 @@ class InpaintTask:
             channels=getattr(model, "channels", 3),
             **meta,
         )
+
+
+def _shrink(x: torch.Tensor, factor: int) -> torch.Tensor:
+    """(C, H, W) float in [0, 1] shrunk by ``factor`` (antialiased bicubic), values clamped."""
+    if factor == 1:
+        return x
+    return imresize(x, 1 / factor).clamp(0, 1)
+
+
+def _shrink_uint8(x: torch.Tensor, factor: int) -> torch.Tensor:
+    """:func:`_shrink` of a uint8 (C, H, W) image, back to uint8."""
+    if factor == 1:
+        return x
+    return (_shrink(x.float() / 255, factor) * 255).round().to(torch.uint8)
 
 
 def _center_crop(x: torch.Tensor, side: int) -> torch.Tensor:
