@@ -95,3 +95,54 @@ def test_patch_discriminator_and_round_trip(tmp_path):
     x, m = torch.rand(1, 3, 12, 12), (torch.rand(1, 1, 12, 12) > 0.5).float()
     with torch.no_grad():
         assert torch.equal(model.eval()(x, m), load_pretrained(tmp_path / "m")(x, m))
+
+
+def _hole_image(n: int = 1, h: int = 36, w: int = 45) -> tuple[torch.Tensor, torch.Tensor]:
+    torch.manual_seed(3)
+    x = torch.rand(n, 3, h, w) * 0.8 + 0.1
+    m = torch.zeros(n, 1, h, w)
+    m[..., 9:27, 12:33] = 1
+    return x, m
+
+
+def test_two_scale_untrained_is_the_textured_ramp_fill():
+    """Its network's change to the coarse prefill starts at exactly zero."""
+    model = create_model("inpaint-ffc-s-2scale", **TINY).eval()
+    x, m = _hole_image(2)
+    with torch.no_grad():
+        out = model(x, m)
+        small = torch.rand(2, 3, 12, 15)
+        assert torch.equal(model.net.structure(small, m[..., ::3, ::3]), torch.zeros_like(small))
+    for i in range(2):
+        expected = textured_fill(x[i], m[i], ramp=DETAIL_RAMP).clamp(0, 1)
+        assert torch.equal(out[i], expected)
+
+
+def test_two_scale_adds_the_coarse_change_inside_the_hole_only():
+    """A network that brightens its prefill brightens the hole of the full-size fill by the
+    enlarged change, and leaves every known pixel as it was."""
+    model = create_model("inpaint-ffc-s-2scale", downscale=3, **TINY).eval()
+    with torch.no_grad():
+        model.net.tail.bias.fill_(1.0)  # +1 in logit space everywhere
+    x, m = _hole_image()
+    with torch.no_grad():
+        out = model(x, m)
+    fine = textured_fill(x[0], m[0], ramp=DETAIL_RAMP).clamp(0, 1)
+    hole = m[0].expand(3, -1, -1) > 0.5
+    assert torch.equal(out[0][~hole], x[0][~hole])
+    lift = (out[0] - fine)[hole]
+    # sigmoid(logit(v) + 1) - v lies in (0, 0.25] for v in (0, 1); bicubic enlargement
+    # overshoots a little at the coarse hole's edge.
+    assert lift.mean() > 0.1 and lift.min() > -0.05 and lift.max() < 0.3
+
+
+def test_two_scale_round_trip_and_bad_downscale(tmp_path):
+    torch.manual_seed(2)
+    args = {**TINY, "downscale": 2}
+    model = create_model("inpaint-ffc-s-2scale", **args)
+    save_pretrained(model, tmp_path / "m", "inpaint-ffc-s-2scale", args, task="inpaint")
+    x, m = _hole_image(h=20, w=26)
+    with torch.no_grad():
+        assert torch.equal(model.eval()(x, m), load_pretrained(tmp_path / "m")(x, m))
+    with pytest.raises(ValueError, match="downscale"):
+        create_model("inpaint-ffc-s-2scale", downscale=0)

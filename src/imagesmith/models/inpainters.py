@@ -27,6 +27,7 @@ from torch import nn
 
 from imagesmith.functional.fill import harmonic_fill
 from imagesmith.functional.patch_fill import DETAIL_RAMP, textured_fill
+from imagesmith.functional.resize import imresize
 from imagesmith.models.gans import leaky_relu_maps
 from imagesmith.models.registry import register_model
 
@@ -34,6 +35,7 @@ __all__ = [
     "FourierInpainter",
     "PatchDiscriminator",
     "SpectralTransform",
+    "TwoScaleInpainter",
     "PREFILLS",
     "prefill_crop",
     "textured_prefill",
@@ -171,6 +173,15 @@ class FourierInpainter(nn.Module):
             prefill = PREFILLS[self.prefill](image, mask)
         elif prefill.shape != image.shape:
             raise ValueError(f"prefill {tuple(prefill.shape)} does not fit {tuple(image.shape)}")
+        base, correction = self._logits(image, mask, prefill)
+        return torch.sigmoid(base + correction)
+
+    def _logits(
+        self, image: torch.Tensor, mask: torch.Tensor, prefill: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(the prefill in logit space, the network's correction) for :meth:`forward`; their sum
+        through a sigmoid is the output. float32 (N, C, H, W) each."""
+        h, w = image.shape[-2:]
         prefill = prefill.to(image.dtype)
         x = torch.cat([prefill, mask], dim=1)
         ph, pw = (-h) % 4, (-w) % 4
@@ -183,7 +194,62 @@ class FourierInpainter(nn.Module):
         u0 = F.relu(self.fuse0(torch.cat([F.relu(self.up1(u1)), f0], dim=1)))
         # The correction is added in logit space so the output stays in (0, 1) without clamping.
         base = torch.logit(prefill.float().clamp(1e-3, 1 - 1e-3))
-        return torch.sigmoid(base + self.tail(u0)[..., :h, :w].float())
+        return base, self.tail(u0)[..., :h, :w].float()
+
+    def structure(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """What the network changes in its prefill: output minus the prefill (as the network sees
+        it, clamped to [1e-3, 1 - 1e-3]), (N, C, H, W) float32, exactly 0 where the correction
+        is 0 (an untrained model)."""
+        prefill = PREFILLS[self.prefill](image, mask.to(image.dtype))
+        base, correction = self._logits(image, mask.to(image.dtype), prefill)
+        return torch.sigmoid(base + correction) - torch.sigmoid(base)
+
+
+class TwoScaleInpainter(nn.Module):
+    """Coarse structure from the network, fine detail from the exemplar fill.
+
+    A :class:`FourierInpainter` trained on images shrunk by ``downscale`` (where a crop spans a
+    scene and holes cover whole objects) runs on the input shrunk the same way, from its harmonic
+    prefill; what it changes in that prefill (:meth:`FourierInpainter.structure`) is enlarged
+    back (bicubic) and added to the full-size textured fill (harmonic shading plus detail copied
+    from matched patches, faded in over ``ramp`` pixels). So the network decides the hole's
+    coarse shape and shading, which the smooth fill only guesses, and the copied detail gives it
+    the image's own texture, which a network trained for pixel error would blur.
+
+    Input (N, C, H, W) in [0, 1] and mask (N, 1, H, W); output (N, C, H, W) in [0, 1]. With an
+    untrained network the output is exactly the ``textured-ramp`` prefill.
+    """
+
+    def __init__(
+        self,
+        channels: int = 3,
+        widths: tuple[int, int, int] = (32, 64, 96),
+        blocks: int = 4,
+        downscale: int = 3,
+        ramp: int = DETAIL_RAMP,
+    ) -> None:
+        super().__init__()
+        if downscale < 1:
+            raise ValueError(f"downscale must be >= 1, got {downscale}")
+        self.net = FourierInpainter(channels, widths, blocks, prefill="harmonic")
+        self.channels, self.downscale, self.ramp = channels, downscale, ramp
+
+    def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        mask = mask.to(image.dtype)
+        h, w = image.shape[-2:]
+        small, small_mask = image, mask
+        if self.downscale > 1:
+            small = imresize(image.float(), 1 / self.downscale).clamp(0, 1)
+            # Any hole pixel under a coarse pixel makes it a hole: the network never copies hole
+            # content it was not given.
+            small_mask = (
+                F.interpolate(mask.float(), size=small.shape[-2:], mode="area") > 0
+            ).float()
+        coarse = self.net.structure(small, small_mask)
+        if self.downscale > 1:
+            coarse = F.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=False)
+        fine = _textured(image, mask, self.ramp).float()
+        return (fine + coarse * mask).clamp(0, 1)
 
 
 class PatchDiscriminator(nn.Module):
@@ -226,6 +292,12 @@ def inpaint_ffc_s(**kw) -> nn.Module:
 def inpaint_ffc_m(**kw) -> nn.Module:
     """Fourier inpainter: 48/96/192 features, 9 Fourier residual blocks (~8M; for GPUs)."""
     return FourierInpainter(**{"widths": (48, 96, 192), "blocks": 9, **kw})
+
+
+@register_model("inpaint-ffc-s-2scale", task="inpaint")
+def inpaint_ffc_s_2scale(**kw) -> nn.Module:
+    """inpaint-ffc-s at 1/3 scale for coarse structure + full-size textured fill (~1.2M)."""
+    return TwoScaleInpainter(**kw)
 
 
 @register_model("patch-d", task="inpaint-discriminator")
