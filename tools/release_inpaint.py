@@ -25,6 +25,7 @@ from release_model import (
     release_arguments,
     wall_time_cell,
 )
+from safetensors.torch import load_file, save_file
 
 from imagesmith.errors import UserError
 from imagesmith.evaluation.inpaint import bin_masks, evaluate_inpainter
@@ -54,7 +55,18 @@ def main(argv: list[str] | None = None) -> None:
         help="ship the network running on this prefill instead of the one it trained on "
         "(measured as such; the card says so)",
     )
+    ap.add_argument(
+        "--two-scale",
+        type=int,
+        default=0,
+        metavar="K",
+        help="ship a harmonic-prefill run trained on K-times shrunk images as "
+        "inpaint-ffc-s-2scale: its change to the coarse fill on top of the full-size "
+        "textured fill (measured as such; the card says so)",
+    )
     args = ap.parse_args(argv)
+    if args.prefill and args.two_scale:
+        raise UserError("--prefill and --two-scale exclude each other")
 
     torch.set_num_threads(args.threads)
     src = args.run / "model"
@@ -70,6 +82,25 @@ def main(argv: list[str] | None = None) -> None:
         (Path(staging.name) / "config.json").write_text(json.dumps(config, indent=2) + "\n")
         src = Path(staging.name)
     cfg = yaml.safe_load((args.run / "config.yaml").read_text())
+    if args.two_scale:
+        trained_scale = cfg["inpaint"].get("downscale", 1)
+        if config["arch"] != "inpaint-ffc-s" or trained_prefill != "harmonic":
+            raise UserError("--two-scale needs an inpaint-ffc-s run on the harmonic prefill")
+        if trained_scale != args.two_scale:
+            print(f"note: trained on images shrunk {trained_scale}x, shipped at {args.two_scale}x")
+        staging = tempfile.TemporaryDirectory()
+        inner = load_file(str(src / "model.safetensors"))
+        save_file(
+            {f"net.{k}": v for k, v in inner.items()}, str(Path(staging.name) / "model.safetensors")
+        )
+        inner_args = {k: v for k, v in config["arch_args"].items() if k != "prefill"}
+        config = {
+            **config,
+            "arch": "inpaint-ffc-s-2scale",
+            "arch_args": {**inner_args, "downscale": args.two_scale},
+        }
+        (Path(staging.name) / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+        src = Path(staging.name)
     pipe = InpaintPipeline.from_pretrained(src)
     images = []
     for name in SETS:
@@ -115,23 +146,40 @@ def main(argv: list[str] | None = None) -> None:
     if workers and not args.hardware:
         hardware += f" + {workers} data-loader process{'es' if workers > 1 else ''}"
     prefill = PREFILL_TEXT[config["arch_args"].get("prefill", "harmonic")]
-    if staging is not None:
+    how = "the network adds a learned correction to that fill"
+    if args.two_scale:
+        k = args.two_scale
+        prefill = f"{PREFILL_TEXT['harmonic']} on a copy shrunk {k}x"
+        how = (
+            "what the network changes in that coarse fill is enlarged back and added to "
+            f"{PREFILL_TEXT['textured-ramp']} at full size"
+        )
+    elif staging is not None:
         prefill += (
             f" (trained on {PREFILL_TEXT[trained_prefill]}; shipped and measured on this one, "
             f"`--prefill {args.prefill}` at release: no training on it)"
         )
+    objective = f"L1 hole x {p['hole_weight']} + L1 valid x {p['valid_weight']}"
+    if p["adv_weight"] or p["feature_weight"]:
+        objective += (
+            f" + {g['loss']} adversarial x {p['adv_weight']} + D feature matching x "
+            f"{p['feature_weight']}; discriminator `{g['discriminator']['arch']}`"
+        )
+    else:
+        objective += " (pixel losses only, no discriminator)"
+    shrunk = f" of the images shrunk {p['downscale']}x" if p.get("downscale", 1) > 1 else ""
     card = f"""# {args.name}
 
 Inpainting, architecture `{config["arch"]}` ({arch_description(config["arch"])}),
 arguments {config["arch_args"]}, {params:,} parameters. Input: RGB in [0, 1] with the hole
-given {prefill}, plus the mask; the network adds a learned correction to that fill;
+given {prefill}, plus the mask; {how};
 output RGB in [0, 1], composited into the hole only.
 
 | | |
 |---|---|
-| data | {", ".join(cfg["data"]["train_dirs"])} (random {p["patch"]}px crops, 8 flips/rotations) |
+| data | {", ".join(cfg["data"]["train_dirs"])} (random {p["patch"]}px crops{shrunk}, 8 flips/rotations) |
 | masks | free-form strokes ({1 - p["box_prob"]:.0%}) and boxes ({p["box_prob"]:.0%}), hole {p["area"][0]:.0%}-{p["area"][1]:.0%} of the crop |
-| objective | L1 hole x {p["hole_weight"]} + L1 valid x {p["valid_weight"]} + {g["loss"]} adversarial x {p["adv_weight"]} + D feature matching x {p["feature_weight"]}; discriminator `{g["discriminator"]["arch"]}` |
+| objective | {objective} |
 | command | `{args.command}` |
 | steps | {config.get("trained_steps")} x batch {cfg["data"]["batch_size"]}, Adam lr {cfg["optim"]["lr"]} {cfg["optim"]["schedule"]}, EMA {cfg["ema_decay"]}, precision {cfg.get("precision", "fp32")} |
 | wall time | {wall_time_cell(args.run)} |

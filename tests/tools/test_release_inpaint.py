@@ -7,13 +7,53 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
+from imagesmith.errors import UserError
 from imagesmith.training.config import load_config
 from imagesmith.training.loop import train
 
 TOOLS = Path(__file__).resolve().parents[2] / "tools"
 MASKS = Path(__file__).resolve().parents[3] / "shared/datasets/inpaint/masks_irregular_test"
+
+
+def _load_tool():
+    sys.path.insert(0, str(TOOLS))
+    spec = importlib.util.spec_from_file_location("_release_inpaint", TOOLS / "release_inpaint.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _bench_data(root: Path) -> Path:
+    data = root / "data"
+    for name in ("Kodak24", "CBSD68"):
+        (data / "denoise" / name).mkdir(parents=True)
+        rng = np.random.default_rng(len(name))
+        Image.fromarray(rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)).save(
+            data / "denoise" / name / "0.png"
+        )
+    return data
+
+
+def _tiny_run(photos: Path, root: Path, args: str, extra: list[str]) -> Path:
+    sets = [
+        "task=inpaint",
+        "steps=2",
+        "model.arch=inpaint-ffc-s",
+        f"model.args={args}",
+        "gan.discriminator.arch=patch-d",
+        "gan.discriminator.args={width: 4}",
+        f"data.train_dirs=[{photos / 'train'}]",
+        f"data.val_dir={photos / 'val'}",
+        "data.batch_size=2",
+        "data.epoch_length=4",
+        "inpaint.patch=32",
+        "val_every=2",
+        "optim.warmup_steps=0",
+    ]
+    return train(load_config(None, sets + extra), root / "run", quiet=True)
 
 
 @pytest.mark.skipif(not MASKS.is_dir(), reason="shared masks not present")
@@ -39,33 +79,9 @@ MASKS = Path(__file__).resolve().parents[3] / "shared/datasets/inpaint/masks_irr
     ],
 )
 def test_release_inpaint(smooth_photos, tmp_path, args, extra, prefill, described):
-    sys.path.insert(0, str(TOOLS))
-    spec = importlib.util.spec_from_file_location("_release_inpaint", TOOLS / "release_inpaint.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    data = tmp_path / "data"
-    for name in ("Kodak24", "CBSD68"):
-        (data / "denoise" / name).mkdir(parents=True)
-        rng = np.random.default_rng(len(name))
-        Image.fromarray(rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)).save(
-            data / "denoise" / name / "0.png"
-        )
-    sets = [
-        "task=inpaint",
-        "steps=2",
-        "model.arch=inpaint-ffc-s",
-        f"model.args={args}",
-        "gan.discriminator.arch=patch-d",
-        "gan.discriminator.args={width: 4}",
-        f"data.train_dirs=[{smooth_photos / 'train'}]",
-        f"data.val_dir={smooth_photos / 'val'}",
-        "data.batch_size=2",
-        "data.epoch_length=4",
-        "inpaint.patch=32",
-        "val_every=2",
-        "optim.warmup_steps=0",
-    ]
-    run = train(load_config(None, sets + extra), tmp_path / "run", quiet=True)
+    module = _load_tool()
+    data = _bench_data(tmp_path)
+    run = _tiny_run(smooth_photos, tmp_path, args, extra)
     zoo = tmp_path / "zoo"
     module.main(
         [
@@ -96,3 +112,32 @@ def test_release_inpaint(smooth_photos, tmp_path, args, extra, prefill, describe
     assert (zoo / "ip-t" / "model.safetensors").read_bytes() == (
         run / "model" / "model.safetensors"
     ).read_bytes()
+
+
+@pytest.mark.skipif(not MASKS.is_dir(), reason="shared masks not present")
+def test_release_two_scale(smooth_photos, tmp_path):
+    """A pixel-only harmonic run trained on shrunk images ships as inpaint-ffc-s-2scale: same
+    weights under ``net.``, the card says how it fills and that no discriminator was used."""
+    from safetensors.torch import load_file
+
+    module = _load_tool()
+    data = _bench_data(tmp_path)
+    pixel = ["inpaint.adv_weight=0", "inpaint.feature_weight=0", "inpaint.patch=16"]
+    run = _tiny_run(
+        smooth_photos, tmp_path, "{widths: [4, 8, 8], blocks: 1}", pixel + ["inpaint.downscale=2"]
+    )
+    zoo = tmp_path / "zoo"
+    common = [str(run), "ip-2", "--command", "cmd", "--data", str(data), "--masks", str(MASKS)]
+    module.main([*common, "--zoo", str(zoo), "--two-scale", "2"])
+    config = json.loads((zoo / "ip-2" / "config.json").read_text())
+    assert config["arch"] == "inpaint-ffc-s-2scale"
+    assert config["arch_args"] == {"widths": [4, 8, 8], "blocks": 1, "downscale": 2}
+    inner = load_file(str(run / "model" / "model.safetensors"))
+    shipped = load_file(str(zoo / "ip-2" / "model.safetensors"))
+    assert set(shipped) == {f"net.{k}" for k in inner}
+    assert all(torch.equal(shipped[f"net.{k}"], v) for k, v in inner.items())
+    card = (zoo / "ip-2" / "card.md").read_text()
+    assert "a harmonic (Laplace) fill on a copy shrunk 2x" in card
+    assert "no discriminator" in card and "crops of the images shrunk 2x" in card
+    with pytest.raises(UserError, match="exclude"):
+        module.main([*common, "--zoo", str(zoo), "--two-scale", "2", "--prefill", "textured"])
