@@ -16,6 +16,12 @@ repository on every run; the printed numbers come from the lossless outputs.
 
     python benchmarks/inpaint.py --threads 2
     python benchmarks/inpaint.py --limit 8 --bins 1 3 6     # quicker
+    python benchmarks/inpaint.py --validation --methods harmonic exemplar runs/x/model
+
+``--validation`` scores on held-out images and masks instead, for choosing between models or
+settings without looking at the benchmark: Set5 and Set14 (never trained on by the inpainters;
+their recipes validate on them during training) with the masks from index 200 of each bin (the
+benchmark uses the first 92). No sheets are written.
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ from imagesmith.metrics.psnr import psnr
 from imagesmith.pipelines.inpaint import InpaintPipeline, load_mask
 from imagesmith.zoo import index
 
+VALIDATION_SETS = ("sr/Set5/HR", "sr/Set14/HR")
+VALIDATION_MASK_OFFSET = 200  # past the benchmark's masks (it uses the first 92 of each bin)
 SHEET_SIDE = 192
 SHEET_QUALITY = 90
 
@@ -167,6 +175,9 @@ def main() -> None:
     ap.add_argument("--extractor", default=None, help="features model for KID ('none' to skip)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default="docs/images", help="folder for the sheets")
+    ap.add_argument(
+        "--validation", action="store_true", help="held-out images and masks (see above)"
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     import cv2
@@ -174,11 +185,14 @@ def main() -> None:
     cv2.setNumThreads(args.threads)
     data, out = Path(args.data), Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    folders = VALIDATION_SETS if args.validation else [f"denoise/{n}" for n in args.sets]
     images = []
-    for name in args.sets:
-        found = load_clean(data / "denoise" / name, 3)
+    for name in folders:
+        found = load_clean(data / name, 3)
         images += found[: args.limit] if args.limit else found
     masks = bin_masks(data / "inpaint" / "masks_irregular_test")
+    if args.validation:
+        masks = [b[VALIDATION_MASK_OFFSET:] for b in masks]
     bins = [b - 1 for b in args.bins] if args.bins else list(range(len(BINS)))
     extractor = None
     if args.extractor != "none":
@@ -211,8 +225,9 @@ def main() -> None:
                 file=sys.stderr,
             )
 
+    protocol = "validation: Set5 + Set14, masks 200+" if args.validation else "ip-bins"
     print(
-        f"# Inpainting (ip-bins), {', '.join(args.sets)} ({len(images)} images), "
+        f"# Inpainting ({protocol}), {', '.join(folders)} ({len(images)} images), "
         f"{platform.machine()}, {args.threads} threads, torch {torch.__version__}, "
         f"{time.strftime('%Y-%m-%d')}"
     )
@@ -234,6 +249,8 @@ def main() -> None:
         print(f"\nKID features: {extractor.info.name}, sha256 {extractor.info.weights_sha256}")
     for line in target_lines(results, bins, extractor is not None):
         print(line)
+    if args.validation:
+        return
 
     tiles = []
     for (b, i), outs in sorted(sheet.items()):
