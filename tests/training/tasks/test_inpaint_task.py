@@ -88,6 +88,7 @@ def test_pixel_only_run_has_no_discriminator_and_resumes_exactly(photos, tmp_pat
     records = [json.loads(x) for x in (a / "log.jsonl").read_text().splitlines()]
     keys = {k for r in records for k in r}
     assert "g/hole_l1" in keys and not any(k.startswith("d/") for k in keys)
+    assert "g/adv" not in keys and "g/feature" not in keys
     # Steps moved the network off its prefill (the zero-initialised last layer learned).
     tail = wa["tail.weight"]
     assert tail.abs().sum() > 0

@@ -151,12 +151,10 @@ class InpaintTask:
             + p.adv_weight * adv
             + p.feature_weight * feat
         )
-        return loss, {
-            "loss": float(loss.detach()),
-            "hole_l1": float(hole.detach()),
-            "adv": float(adv.detach()),
-            "feature": float(feat.detach()),
-        }
+        logs = {"loss": float(loss.detach()), "hole_l1": float(hole.detach())}
+        if self.D is not None:
+            logs |= {"adv": float(adv.detach()), "feature": float(feat.detach())}
+        return loss, logs
 
     # -- validation ---------------------------------------------------------------------------
 
