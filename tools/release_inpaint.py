@@ -25,7 +25,7 @@ from release_model import (
     release_arguments,
     wall_time_cell,
 )
-from safetensors.torch import load_file, save_file
+from two_scale_model import write_two_scale
 
 from imagesmith.errors import UserError
 from imagesmith.evaluation.inpaint import bin_masks, evaluate_inpainter
@@ -84,22 +84,10 @@ def main(argv: list[str] | None = None) -> None:
     cfg = yaml.safe_load((args.run / "config.yaml").read_text())
     if args.two_scale:
         trained_scale = cfg["inpaint"].get("downscale", 1)
-        if config["arch"] != "inpaint-ffc-s" or trained_prefill != "harmonic":
-            raise UserError("--two-scale needs an inpaint-ffc-s run on the harmonic prefill")
         if trained_scale != args.two_scale:
             print(f"note: trained on images shrunk {trained_scale}x, shipped at {args.two_scale}x")
         staging = tempfile.TemporaryDirectory()
-        inner = load_file(str(src / "model.safetensors"))
-        save_file(
-            {f"net.{k}": v for k, v in inner.items()}, str(Path(staging.name) / "model.safetensors")
-        )
-        inner_args = {k: v for k, v in config["arch_args"].items() if k != "prefill"}
-        config = {
-            **config,
-            "arch": "inpaint-ffc-s-2scale",
-            "arch_args": {**inner_args, "downscale": args.two_scale},
-        }
-        (Path(staging.name) / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+        config = write_two_scale(src, Path(staging.name), args.two_scale)
         src = Path(staging.name)
     pipe = InpaintPipeline.from_pretrained(src)
     images = []

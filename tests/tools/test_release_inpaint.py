@@ -141,3 +141,29 @@ def test_release_two_scale(smooth_photos, tmp_path):
     assert "no discriminator" in card and "crops of the images shrunk 2x" in card
     with pytest.raises(UserError, match="exclude"):
         module.main([*common, "--zoo", str(zoo), "--two-scale", "2", "--prefill", "textured"])
+
+
+def test_two_scale_folder_refuses_other_models(tmp_path):
+    sys.path.insert(0, str(TOOLS))
+    from two_scale_model import write_two_scale
+
+    from imagesmith.models.registry import create_model
+    from imagesmith.models.saving import load_pretrained, save_pretrained
+
+    args = {"widths": [4, 8, 8], "blocks": 1}
+    for extra in ({"prefill": "textured"}, {}):
+        src = save_pretrained(
+            create_model("inpaint-ffc-s", **args, **extra),
+            tmp_path / f"src{len(extra)}",
+            "inpaint-ffc-s",
+            {**args, **extra},
+            task="inpaint",
+        )
+    with pytest.raises(UserError, match="harmonic prefill"):
+        write_two_scale(tmp_path / "src1", tmp_path / "bad", 3)
+    assert not (tmp_path / "bad").exists()
+    with pytest.raises(UserError, match="downscale"):
+        write_two_scale(src, tmp_path / "bad", 0)
+    write_two_scale(src, tmp_path / "ok", 3)
+    model = load_pretrained(tmp_path / "ok")
+    assert model.downscale == 3 and model.net.prefill == "harmonic"
