@@ -8,6 +8,7 @@
 #        gray-ft, gray-ft3 continues gray-ft2 and gray-grow grows gray-ft3 into a deeper net;
 #        each re-releases it as denoise-gray; inpaint-textured-ft likewise
 #        continues and re-releases inpaint-ffc-s-textured: compare the cards before committing.
+#        inpaint-coarse-probe (not in the default list) trains a probe that was not shipped.
 #        The inpaint-textured stages use both cores (a data-loader worker).
 #        THREADS (default 1: leave a core for other work).
 set -euo pipefail
@@ -76,6 +77,13 @@ for stage in "${stages[@]}"; do
       $PY tools/release_inpaint.py runs/inpaint-ffc-s-textured-ft inpaint-ffc-s-textured --default \
         --prefill textured-ramp \
         --command "imagesmith train configs/inpaint/ffc-s-textured.yaml && imagesmith train configs/inpaint/ffc-s-textured-ft.yaml && python tools/release_inpaint.py runs/inpaint-ffc-s-textured-ft inpaint-ffc-s-textured --default --prefill textured-ramp" ;;
+    inpaint-coarse-probe)
+      # Not shipped (docs/BENCHMARKS.md, "Coarse-structure probe"): trains, then scores the
+      # two-scale model on the held-out validation images beside harmonic and exemplar.
+      train inpaint-ffc-s-coarse-probe configs/inpaint/ffc-s-coarse-probe.yaml
+      $PY tools/two_scale_model.py runs/inpaint-ffc-s-coarse-probe/model runs/coarse-probe-2scale --downscale 3
+      $PY benchmarks/inpaint.py --validation --threads "$THREADS" \
+        --methods harmonic exemplar runs/coarse-probe-2scale ;;
     *) echo "unknown stage $stage" >&2; exit 2 ;;
   esac
 done
