@@ -16,6 +16,9 @@ budget goes.
 Output (N, C, H, W) in [0, 1]. Callers composite: ``out * m + x * (1 - m)``. Any H, W works
 (padded to a multiple of 4 inside).
 
+:class:`TwoScaleInpainter` runs such a network on a shrunk copy of the image and adds what it
+changes there to the full-size textured fill (coarse structure learned, detail copied).
+
 :class:`PatchDiscriminator` is a spectral-normalised PatchGAN: a logit per overlapping patch.
 """
 
@@ -296,7 +299,7 @@ def inpaint_ffc_m(**kw) -> nn.Module:
 
 @register_model("inpaint-ffc-s-2scale", task="inpaint")
 def inpaint_ffc_s_2scale(**kw) -> nn.Module:
-    """inpaint-ffc-s at 1/3 scale for coarse structure + full-size textured fill (~1.2M)."""
+    """inpaint-ffc-s on a 1/downscale copy (default 3) for structure + full-size textured fill."""
     return TwoScaleInpainter(**kw)
 
 
