@@ -111,11 +111,13 @@ def restore_unet_m(**kw) -> nn.Module:
 
 @register_model("restore-unet-s-deep", task="restore")
 def restore_unet_s_deep(**kw) -> nn.Module:
-    """restore-unet-s with 2/3/5 res blocks per level (~2.1M params, 1.4x its compute).
+    """restore-unet-s with more res blocks per level: 2/3/5 by default (~2.1M params).
 
-    The extra blocks sit at 1/2 and 1/4 resolution, where a block costs what it costs at full
-    resolution per input pixel but holds 4x / 16x the weights; the names of its first two
-    blocks per level match restore-unet-s, so it can grow from a trained one (``init_from``
-    starts the new blocks as identities).
+    By default the extra blocks sit at 1/2 and 1/4 resolution, where a block costs what it costs
+    at full resolution per input pixel but holds 4x / 16x the weights. ``blocks`` sets other
+    counts (the shipped gray denoiser: 3/4/6, 2.6M params, 1.7x the compute of restore-unet-s
+    per pixel). The names of its first blocks per level match restore-unet-s and those of any
+    smaller count, so it can grow from a trained one (``init_from`` starts the new blocks as
+    identities).
     """
     return RestoreUNet(**{"widths": (32, 64, 128), "blocks": (2, 3, 5), **kw})
