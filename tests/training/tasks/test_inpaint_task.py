@@ -41,18 +41,24 @@ def _cfg(data, steps, *extra):
     return load_config(None, sets + list(extra))
 
 
+def _train_and_resume(photos, tmp_path, steps: int, extra: list[str]):
+    """Train ``steps`` in one go and in two pieces (stop at 2, resume); assert equal weights.
+    Returns (the one-go run folder, its weights, every key it logged)."""
+    a = train(_cfg(photos, steps, *extra), tmp_path / "a", quiet=True)
+    b = train(_cfg(photos, steps, *extra), tmp_path / "b", quiet=True, stop_at=2)
+    b = train(resume_config(b), b, resume=True, quiet=True)
+    wa, wb = (load_file(str(r / "model" / "model.safetensors")) for r in (a, b))
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    records = [json.loads(x) for x in (a / "log.jsonl").read_text().splitlines()]
+    return a, wa, {k for r in records for k in r}
+
+
 TEXTURED = ["model.args={widths: [4, 8, 8], blocks: 1, prefill: textured}", "data.workers=1"]
 
 
 @pytest.mark.parametrize("extra", [[], ["gan.r1_gamma=1.0", "inpaint.feature_weight=0"], TEXTURED])
 def test_inpaint_trains_and_resumes_exactly(photos, tmp_path, extra):
-    a = train(_cfg(photos, 5, *extra), tmp_path / "a", quiet=True)
-    b = train(_cfg(photos, 5, *extra), tmp_path / "b", quiet=True, stop_at=2)
-    b = train(resume_config(b), b, resume=True, quiet=True)
-    wa, wb = (load_file(str(r / "model" / "model.safetensors")) for r in (a, b))
-    assert all(torch.equal(wa[k], wb[k]) for k in wa)
-    records = [json.loads(x) for x in (a / "log.jsonl").read_text().splitlines()]
-    keys = {k for r in records for k in r}
+    a, _, keys = _train_and_resume(photos, tmp_path, 5, extra)
     assert {"d/loss", "g/hole_l1", "g/adv", "val/hole_psnr_0.3", "val/psnr"} <= keys
     assert list((a / "samples").glob("*.png"))
     assert read_config(a / "model")["task"] == "inpaint"
@@ -80,13 +86,7 @@ def test_pixel_only_run_has_no_discriminator_and_resumes_exactly(photos, tmp_pat
 
     task = InpaintTask(_cfg(photos, 2, *PIXEL_ONLY))
     assert task.D is None and [p.name for p in task.phases] == ["g"]
-    a = train(_cfg(photos, 4, *PIXEL_ONLY), tmp_path / "a", quiet=True)
-    b = train(_cfg(photos, 4, *PIXEL_ONLY), tmp_path / "b", quiet=True, stop_at=2)
-    b = train(resume_config(b), b, resume=True, quiet=True)
-    wa, wb = (load_file(str(r / "model" / "model.safetensors")) for r in (a, b))
-    assert all(torch.equal(wa[k], wb[k]) for k in wa)
-    records = [json.loads(x) for x in (a / "log.jsonl").read_text().splitlines()]
-    keys = {k for r in records for k in r}
+    _, wa, keys = _train_and_resume(photos, tmp_path, 4, PIXEL_ONLY)
     assert "g/hole_l1" in keys and not any(k.startswith("d/") for k in keys)
     assert "g/adv" not in keys and "g/feature" not in keys
     # Steps moved the network off its prefill (the zero-initialised last layer learned).
