@@ -26,6 +26,8 @@ def test_unknown_keys_fail(tmp_path):
 def test_type_errors_and_bad_items():
     with pytest.raises(UserError, match="expected int"):
         load_config(None, ["steps=abc"])
+    with pytest.raises(UserError, match="expected int, got True"):
+        load_config(None, ["steps=true"])
     with pytest.raises(UserError, match="key=value"):
         parse_set(["steps"])
     with pytest.raises(UserError, match="not found"):

@@ -269,7 +269,11 @@ def _coerce(current: Any, value: Any, path: str) -> Any:
             return float(value)
         except ValueError:
             pass
-    if current is not None and value is not None and not isinstance(value, type(current)):
+    # bool is an int subclass in Python: "steps=true" must not pass as steps=1.
+    wrong_bool = isinstance(value, bool) and not isinstance(current, bool)
+    if current is not None and value is not None and (
+        wrong_bool or not isinstance(value, type(current))
+    ):
         raise UserError(f"config {path!r}: expected {type(current).__name__}, got {value!r}")
     return value
 

@@ -108,6 +108,6 @@ def test_downscale_shrinks_training_and_validation_images(photos):
     # Shrinking by 2 leaves every image under a 32 px patch: a clear error, not an empty epoch.
     with pytest.raises(UserError, match="no training image"):
         InpaintTask(_cfg(photos, 2, "inpaint.downscale=2")).train_dataset()
-    for bad in ("0", "1.5", "true"):
+    for bad in ("0", "-2", "1.5", "true"):
         with pytest.raises(UserError, match="inpaint.downscale"):
             InpaintTask(_cfg(photos, 2, f"inpaint.downscale={bad}"))

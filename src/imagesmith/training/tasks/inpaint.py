@@ -66,7 +66,7 @@ class InpaintTask:
             raise UserError(f"gan.loss must be one of {', '.join(KINDS)}, got {g.loss!r}")
         self.cfg = cfg
         self.arch_args = dict(cfg.model.args)
-        if isinstance(p.downscale, bool) or not isinstance(p.downscale, int) or p.downscale < 1:
+        if p.downscale < 1:  # the config loader has checked it is an int
             raise UserError(f"inpaint.downscale must be an integer >= 1, got {p.downscale!r}")
         self.model = create_model(cfg.model.arch, **self.arch_args)
         channels = getattr(self.model, "channels", 3)
