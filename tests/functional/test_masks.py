@@ -1,4 +1,4 @@
-"""Hole masks: reproducible, binary, in range; dilation and bounding boxes."""
+"""Hole masks: reproducible, binary, in range; dilation, shrinking and bounding boxes."""
 
 import pytest
 import torch
@@ -10,6 +10,7 @@ from imagesmith.functional.masks import (
     hole_fraction,
     mask_bbox,
     random_mask,
+    shrink_mask,
 )
 
 
@@ -42,3 +43,19 @@ def test_dilate_and_bbox():
     assert d.sum() == 25 and mask_bbox(d) == (2, 2, 7, 7)
     assert torch.equal(dilate_mask(m, 0), m)
     assert mask_bbox(torch.zeros(1, 4, 4)) is None
+
+
+def test_shrink_mask_keeps_every_hole_pixel_covered():
+    m = torch.zeros(2, 1, 12, 9)
+    m[0, 0, 4, 7] = 1  # one hole pixel: its 3x3 block becomes a hole
+    small = shrink_mask(m, (4, 3))
+    assert small.shape == (2, 1, 4, 3) and set(small.unique().tolist()) <= {0.0, 1.0}
+    expected = torch.zeros(2, 1, 4, 3)
+    expected[0, 0, 1, 2] = 1
+    assert torch.equal(small, expected)
+    # A random mask: every hole pixel lies under a small hole pixel; (1, H, W) works too.
+    g = torch.Generator().manual_seed(0)
+    r = random_mask(30, 30, g)
+    s = shrink_mask(r, (10, 10))
+    up = s.repeat_interleave(3, -1).repeat_interleave(3, -2)
+    assert s.shape == (1, 10, 10) and torch.all(up >= r)

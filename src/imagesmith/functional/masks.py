@@ -22,6 +22,7 @@ __all__ = [
     "box_mask",
     "random_mask",
     "dilate_mask",
+    "shrink_mask",
     "mask_bbox",
     "hole_fraction",
 ]
@@ -109,6 +110,17 @@ def random_mask(
         if hole_fraction(m) >= target:
             break
     return m
+
+
+def shrink_mask(mask: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """A hole mask at a smaller ``size`` (h, w): a small pixel is a hole if any hole pixel lies
+    under it, so a fill computed at that size never sees content of the hole.
+
+    (..., H, W) with 1 = hole -> float (..., h, w) in {0, 1}.
+    """
+    m = mask.float().reshape(-1, 1, *mask.shape[-2:])
+    out = (F.interpolate(m, size=size, mode="area") > 0).float()
+    return out.reshape(*mask.shape[:-2], *size)
 
 
 def dilate_mask(mask: torch.Tensor, pixels: int) -> torch.Tensor:

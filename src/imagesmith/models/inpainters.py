@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from imagesmith.functional.fill import harmonic_fill
+from imagesmith.functional.masks import shrink_mask
 from imagesmith.functional.patch_fill import DETAIL_RAMP, textured_fill
 from imagesmith.functional.resize import imresize
 from imagesmith.models.gans import leaky_relu_maps
@@ -203,8 +204,8 @@ class FourierInpainter(nn.Module):
         """What the network changes in its prefill: output minus the prefill (as the network sees
         it, clamped to [1e-3, 1 - 1e-3]), (N, C, H, W) float32, exactly 0 where the correction
         is 0 (an untrained model)."""
-        prefill = PREFILLS[self.prefill](image, mask.to(image.dtype))
-        base, correction = self._logits(image, mask.to(image.dtype), prefill)
+        mask = mask.to(image.dtype)
+        base, correction = self._logits(image, mask, PREFILLS[self.prefill](image, mask))
         return torch.sigmoid(base + correction) - torch.sigmoid(base)
 
 
@@ -243,11 +244,7 @@ class TwoScaleInpainter(nn.Module):
         small, small_mask = image, mask
         if self.downscale > 1:
             small = imresize(image.float(), 1 / self.downscale).clamp(0, 1)
-            # Any hole pixel under a coarse pixel makes it a hole: the network never copies hole
-            # content it was not given.
-            small_mask = (
-                F.interpolate(mask.float(), size=small.shape[-2:], mode="area") > 0
-            ).float()
+            small_mask = shrink_mask(mask, tuple(small.shape[-2:]))
         coarse = self.net.structure(small, small_mask)
         if self.downscale > 1:
             coarse = F.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=False)

@@ -25,7 +25,7 @@ from torch import nn
 from imagesmith.classical.inpaint import CLASSICAL_INPAINTERS, classical_inpaint
 from imagesmith.errors import UserError
 from imagesmith.functional.color import rgb_to_gray
-from imagesmith.functional.masks import dilate_mask, hole_fraction
+from imagesmith.functional.masks import dilate_mask, hole_fraction, shrink_mask
 from imagesmith.functional.resize import imresize
 from imagesmith.io.image import Image, as_image
 from imagesmith.models.saving import load_pretrained, read_config
@@ -137,7 +137,7 @@ class InpaintPipeline:
         xs, ms = x, mask
         if scale < 1.0:  # the model sees a downscaled crop; its fill is upscaled back
             xs = imresize(x, scale).clamp(0, 1)
-            ms = (F.interpolate(mask[None], size=xs.shape[-2:], mode="area")[0] > 0).float()
+            ms = shrink_mask(mask, tuple(xs.shape[-2:]))
         out = self.model(xs[None].to(self.device), ms[None].to(self.device))[0].float().cpu()
         if scale < 1.0:
             out = F.interpolate(out[None], size=(h, w), mode="bicubic", align_corners=False)[0]

@@ -271,8 +271,10 @@ def _coerce(current: Any, value: Any, path: str) -> Any:
             pass
     # bool is an int subclass in Python: "steps=true" must not pass as steps=1.
     wrong_bool = isinstance(value, bool) and not isinstance(current, bool)
-    if current is not None and value is not None and (
-        wrong_bool or not isinstance(value, type(current))
+    if (
+        current is not None
+        and value is not None
+        and (wrong_bool or not isinstance(value, type(current)))
     ):
         raise UserError(f"config {path!r}: expected {type(current).__name__}, got {value!r}")
     return value
