@@ -3,11 +3,11 @@
 # (each model's card records its own command). A stage whose runs/<name>/model exists is skipped;
 # one with a checkpoint but no model is resumed exactly.
 # Usage: tools/train_restoration.sh [STAGE...]   (stages: denoise-color denoise-gray dejpeg
-#        gray-ft gray-ft2 gray-ft3 gray-grow gray-grow2 inpaint inpaint-textured
-#        inpaint-textured-ft;
+#        gray-ft gray-ft2 gray-ft3 gray-grow gray-grow2 gray-grow3 inpaint
+#        inpaint-textured inpaint-textured-ft;
 #        default: all). gray-ft continues denoise-gray from its weights, gray-ft2 continues
 #        gray-ft, gray-ft3 continues gray-ft2, gray-grow grows gray-ft3 into a deeper net
-#        and gray-grow2 grows that once more;
+#        and gray-grow2 and gray-grow3 each grow that once more;
 #        each re-releases it as denoise-gray; inpaint-textured-ft likewise
 #        continues and re-releases inpaint-ffc-s-textured: compare the cards before committing.
 #        inpaint-coarse-probe (not in the default list) trains a probe that was not shipped.
@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/train_common.sh
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(denoise-color denoise-gray dejpeg gray-ft gray-ft2 gray-ft3 gray-grow gray-grow2 inpaint inpaint-textured inpaint-textured-ft)
+[ ${#stages[@]} -eq 0 ] && stages=(denoise-color denoise-gray dejpeg gray-ft gray-ft2 gray-ft3 gray-grow gray-grow2 gray-grow3 inpaint inpaint-textured inpaint-textured-ft)
 
 # The card's history paragraph (the release tool measures only the last stage; the earlier
 # stages' numbers are from their own cards in the git history).
@@ -30,9 +30,12 @@ the new blocks starting as identities), 8000 x 8 x 96 px, squared error, lr 2e-4
 29.20 dB (29.197)"
 GRAY_GROW2="\`gray-grow2.yaml\` grows it again (3/4/6 blocks, 2.6M parameters, the new blocks
 starting as identities), 8000 x 8 x 96 px, squared error, lr 2e-4, 121.1 min, 29.22 dB (29.218)"
+GRAY_GROW3="\`gray-grow3.yaml\` grows it once more (3/5/7 blocks, 3.0M
+parameters), 7000 x 8 x 96 px, squared error,
+lr 2e-4, 71.1 min (the first 250 steps on one core, the rest on two), 29.23 dB (29.233)"
 # gray_history COUNT STAGES MINUTES: the paragraph for a card whose last stage ends STAGES.
 gray_history() {
-  printf '\nTraining history (%s stages, each starting from the previous stage'"'"'s weights; the\nearlier stages'"'"' numbers are from their own cards in the git history): %s %s (this card). All\non one core of the same machine, %s min in total.' "$1" "$GRAY_EARLY" "$2" "$3"
+  printf '\nTraining history (%s stages, each starting from the previous stage'"'"'s weights; the\nearlier stages'"'"' numbers are from their own cards in the git history): %s %s (this card). All\non the same machine, one core unless noted, %s min in total.' "$1" "$GRAY_EARLY" "$2" "$3"
 }
 
 for stage in "${stages[@]}"; do
@@ -72,6 +75,11 @@ for stage in "${stages[@]}"; do
       $PY tools/release_restore.py runs/denoise-gray-grow2 denoise-gray --default \
         --command "imagesmith train configs/denoise/gray.yaml && imagesmith train configs/denoise/gray-ft.yaml && imagesmith train configs/denoise/gray-ft2.yaml && imagesmith train configs/denoise/gray-ft3.yaml && imagesmith train configs/denoise/gray-grow.yaml && imagesmith train configs/denoise/gray-grow2.yaml" \
         --notes "$(gray_history six "$GRAY_FT3; $GRAY_GROW; $GRAY_GROW2" 466)" ;;
+    gray-grow3)
+      train denoise-gray-grow3 configs/denoise/gray-grow3.yaml
+      $PY tools/release_restore.py runs/denoise-gray-grow3 denoise-gray --default \
+        --command "imagesmith train configs/denoise/gray.yaml && imagesmith train configs/denoise/gray-ft.yaml && imagesmith train configs/denoise/gray-ft2.yaml && imagesmith train configs/denoise/gray-ft3.yaml && imagesmith train configs/denoise/gray-grow.yaml && imagesmith train configs/denoise/gray-grow2.yaml && imagesmith train configs/denoise/gray-grow3.yaml" \
+        --notes "$(gray_history seven "$GRAY_FT3; $GRAY_GROW; $GRAY_GROW2; $GRAY_GROW3" 537)" ;;
     inpaint)
       train inpaint-ffc-s configs/inpaint/ffc-s.yaml
       $PY tools/release_inpaint.py runs/inpaint-ffc-s inpaint-ffc-s \
