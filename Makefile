@@ -31,6 +31,7 @@ bench-denoise: $(STAMP)
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[bm3d]'  # non-commercial: benchmark only
 	$(PY) benchmarks/denoise.py --ensemble --data $${IMAGESMITH_DATA:-../shared/datasets}
 	$(PY) benchmarks/denoise.py --jpeg --data $${IMAGESMITH_DATA:-../shared/datasets}
+	$(PY) benchmarks/denoise_seeds.py --data $${IMAGESMITH_DATA:-../shared/datasets}
 
 bench-inpaint: $(STAMP)
 	$(PY) benchmarks/inpaint.py --data $${IMAGESMITH_DATA:-../shared/datasets}
