@@ -27,7 +27,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from denoise_peers import load_dncnn, load_ffdnet  # noqa: E402
+from denoise_peers import DNCNN_WEIGHTS, FFDNET_WEIGHTS, load_dncnn, load_ffdnet  # noqa: E402
 from imagesmith.classical.denoise import CLASSICAL_DENOISERS  # noqa: E402
 from imagesmith.errors import UserError  # noqa: E402
 from imagesmith.metrics.evaluate import mean_score  # noqa: E402
@@ -57,7 +57,7 @@ class Row:
     psnr: dict[str, float] = field(default_factory=dict)  # column -> mean PSNR
 
 
-def _shipped(kind: str, precision: str = "fp32", ensemble: bool = False) -> Row | None:
+def shipped_row(kind: str, precision: str = "fp32", ensemble: bool = False) -> Row | None:
     pipe = RestorePipeline.from_pretrained(None, kind=kind, precision=precision, ensemble=ensemble)
     try:
         pipe.level_range(3)
@@ -78,11 +78,11 @@ def denoise_rows(
     peers: Path, classical: list[str], bm3d_limit: int = 0, ensemble: bool = False
 ) -> list[Row]:
     rows = [Row("noisy input", lambda x, s: x.clamp(0, 1))]
-    shipped = _shipped("denoise")
+    shipped = shipped_row("denoise")
     if shipped:
-        rows += [shipped, _shipped("denoise", "bf16")]  # same weights, bf16 autocast (speed)
+        rows += [shipped, shipped_row("denoise", "bf16")]  # same weights, bf16 autocast (speed)
         if ensemble:  # 8x the time: scored at sigma 25 only, the targets' column
-            row = _shipped("denoise", "bf16", ensemble=True)
+            row = shipped_row("denoise", "bf16", ensemble=True)
             row.applies = lambda channels, level: level == 25
             rows.append(row)
     else:
@@ -97,7 +97,7 @@ def denoise_rows(
         limit = bm3d_limit if name == "bm3d" else 0
         label = f"{name} (first {limit} images per set)" if limit else name
         rows.append(Row(label, lambda x, s, n=name: CLASSICAL_DENOISERS[n](x, s), limit=limit))
-    dncnn, ffdnet = peers / "dncnn/dncnn_25_gray_kair.pth", peers / "ffdnet/ffdnet_rgb_ipol.pth"
+    dncnn, ffdnet = peers / DNCNN_WEIGHTS, peers / FFDNET_WEIGHTS
     if dncnn.is_file():
         gray25 = lambda c, s: c == 1 and s == 25  # noqa: E731
         rows.append(Row("DnCNN (KAIR, gray s25)", load_dncnn(dncnn), gray25))
@@ -108,9 +108,9 @@ def denoise_rows(
 
 def jpeg_rows() -> list[Row]:
     rows = [Row("JPEG input", lambda x, q: x.clamp(0, 1))]
-    shipped = _shipped("dejpeg")
+    shipped = shipped_row("dejpeg")
     if shipped:
-        rows += [shipped, _shipped("dejpeg", "bf16")]
+        rows += [shipped, shipped_row("dejpeg", "bf16")]
     else:
         print("note: no shipped JPEG artefact remover yet", file=sys.stderr)
     return rows

@@ -24,9 +24,20 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["DnCNN", "FFDNet", "load_dncnn", "load_ffdnet", "DenoisePeer"]
+__all__ = [
+    "DNCNN_WEIGHTS",
+    "FFDNET_WEIGHTS",
+    "DnCNN",
+    "FFDNet",
+    "load_dncnn",
+    "load_ffdnet",
+    "DenoisePeer",
+]
 
 DenoisePeer = Callable[[torch.Tensor, float], torch.Tensor]
+# The weight files, relative to the peers folder (see the module docstring)
+DNCNN_WEIGHTS = "dncnn/dncnn_25_gray_kair.pth"
+FFDNET_WEIGHTS = "ffdnet/ffdnet_rgb_ipol.pth"
 
 
 class DnCNN(nn.Module):

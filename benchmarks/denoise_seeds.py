@@ -16,7 +16,6 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,12 +23,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from denoise_peers import load_dncnn, load_ffdnet  # noqa: E402
+from denoise import GRAY_SETS, Method, shipped_row  # noqa: E402
+from denoise_peers import DNCNN_WEIGHTS, FFDNET_WEIGHTS, load_dncnn, load_ffdnet  # noqa: E402
 from imagesmith.metrics.evaluate_restore import evaluate_restorer, load_clean  # noqa: E402
-from imagesmith.pipelines.restore import RestorePipeline  # noqa: E402
-
-GRAY_SETS = ("Set12", "BSD68")
-Method = Callable[[torch.Tensor, float], torch.Tensor]  # (noisy (C, H, W), sigma) -> restored
 
 
 @dataclass
@@ -106,19 +102,13 @@ def main() -> None:
     gray = args.set in GRAY_SETS
     if gray and args.sigma != 25:
         sys.exit("error: the DnCNN peer weights are for sigma 25 only")
-    peer_file = Path(args.peers) / (
-        "dncnn/dncnn_25_gray_kair.pth" if gray else "ffdnet/ffdnet_rgb_ipol.pth"
-    )
+    peer_file = Path(args.peers) / (DNCNN_WEIGHTS if gray else FFDNET_WEIGHTS)
     if not peer_file.is_file():
         sys.exit(f"error: {peer_file}: peer weights not found")
     peer = (load_dncnn if gray else load_ffdnet)(peer_file)
     peer_name = "DnCNN" if gray else "FFDNet"
-    pipe = RestorePipeline.from_pretrained(None, kind="denoise")
+    ours = shipped_row("denoise").fn  # the main benchmark's fp32 row, level clamped alike
     images = load_clean(Path(args.data) / "denoise" / args.set, 1 if gray else 3)
-
-    def ours(x: torch.Tensor, level: float) -> torch.Tensor:
-        return pipe.restore_tensor(x, level)
-
     print(
         f"# {args.set} sigma {args.sigma:g}, {len(images)} images, {args.threads} threads, "
         f"torch {torch.__version__}, {time.strftime('%Y-%m-%d')}"

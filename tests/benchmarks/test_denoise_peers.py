@@ -34,7 +34,7 @@ def test_dncnn_reproduces_its_published_set12_number(peers):
     image 05 alone reads 30.37 with our seed-0 noise, enough to catch a wrong load."""
     from imagesmith.metrics.evaluate_restore import evaluate_restorer, load_clean
 
-    run = peers.load_dncnn(PEERS_DIR / "dncnn" / "dncnn_25_gray_kair.pth")
+    run = peers.load_dncnn(PEERS_DIR / peers.DNCNN_WEIGHTS)
     images = [im for im in load_clean(SET12, 1) if im[0] == "05"]  # 256 x 256
     (row,) = evaluate_restorer(run, images, "denoise", 25)
     assert row.psnr == pytest.approx(30.37, abs=0.05)
@@ -44,7 +44,7 @@ def test_dncnn_reproduces_its_published_set12_number(peers):
 
 @pytest.mark.skipif(not (PEERS_DIR / "ffdnet").is_dir(), reason="peer weights not present")
 def test_ffdnet_loads_strictly_and_denoises(peers):
-    run = peers.load_ffdnet(PEERS_DIR / "ffdnet" / "ffdnet_rgb_ipol.pth")
+    run = peers.load_ffdnet(PEERS_DIR / peers.FFDNET_WEIGHTS)
     g = torch.Generator().manual_seed(0)
     clean = torch.full((3, 31, 33), 0.5)
     noisy = clean + torch.randn(clean.shape, generator=g) * 25 / 255
