@@ -116,8 +116,8 @@ def restore_unet_s_deep(**kw) -> nn.Module:
     By default the extra blocks sit at 1/2 and 1/4 resolution, where a block costs what it costs
     at full resolution per input pixel but holds 4x / 16x the weights. ``blocks`` sets other
     counts (the shipped gray denoiser: 3/5/7, 3.0M params, about 2x the CPU time of
-    restore-unet-s per pixel: docs/BENCHMARKS.md). The names of its first blocks per level match restore-unet-s
-    and those of any smaller count, so it can grow from a trained one (``init_from`` starts the
-    new blocks as identities).
+    restore-unet-s per pixel: docs/BENCHMARKS.md). The names of its first blocks per level
+    match restore-unet-s and those of any smaller count, so it can grow from a trained one
+    (``init_from`` starts the new blocks as identities).
     """
     return RestoreUNet(**{"widths": (32, 64, 128), "blocks": (2, 3, 5), **kw})
