@@ -13,6 +13,7 @@ from torch import nn
 
 from imagesmith.models.registry import create_model
 from imagesmith.models.saving import save_pretrained
+from imagesmith.models.spec import ModelSpec
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("IMAGESMITH_SHARED", REPO.parent / "shared"))
@@ -40,7 +41,9 @@ def tiny_model_dir(tmp_path):
     args = {"scale": 2, "features": 8, "blocks": 1}
     model = create_model("sr-res-s", **args)
     nn.init.normal_(model.up.conv.weight, std=0.02)
-    return save_pretrained(model, tmp_path / "tiny-x2", "sr-res-s", args, task="upscale", scale=2)
+    return save_pretrained(
+        model, tmp_path / "tiny-x2", ModelSpec("sr-res-s", "upscale", args, scale=2)
+    )
 
 
 @pytest.fixture
@@ -52,12 +55,17 @@ def tiny_generator_dir(tmp_path):
     return save_pretrained(
         model,
         tmp_path / "tiny-gan",
-        "dcgan-g",
-        args,
-        task="generate",
-        kind="gan",
-        z_dim=6,
-        class_names=["cat", "dog"],
+        ModelSpec(
+            "dcgan-g",
+            "generate",
+            args,
+            channels_in=3,
+            channels_out=3,
+            value_range=(-1.0, 1.0),
+            class_names=("cat", "dog"),
+            kind="gan",
+            z_dim=6,
+        ),
     )
 
 
@@ -68,7 +76,9 @@ def tiny_features_dir(tmp_path):
     args = {"channels": 1, "num_classes": 2, "resolution": 28, "width": 4, "feat_dim": 8}
     model = create_model("feature-cnn", **args).eval()
     return save_pretrained(
-        model, tmp_path / "feat", "feature-cnn", args, task="features", input_range=[-1, 1]
+        model,
+        tmp_path / "feat",
+        ModelSpec("feature-cnn", "features", args, channels_in=1, value_range=(-1.0, 1.0)),
     )
 
 

@@ -6,8 +6,10 @@ import torch
 
 from imagesmith.cli import main
 from imagesmith.io.image import read_image, write_image
+from imagesmith.models.denoisers import default_level
 from imagesmith.models.registry import create_model
 from imagesmith.models.saving import save_pretrained
+from imagesmith.models.spec import ModelSpec
 
 
 @pytest.fixture
@@ -20,11 +22,14 @@ def model_dir(tmp_path):
     return save_pretrained(
         model,
         tmp_path / "dn",
-        "restore-unet-s",
-        args,
-        task="denoise",
-        channels=3,
-        level_range=[0, 50],
+        ModelSpec(
+            "restore-unet-s",
+            "denoise",
+            args,
+            channels_in=3,
+            channels_out=3,
+            level=default_level("denoise", [0, 50]),
+        ),
     )
 
 

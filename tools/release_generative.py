@@ -31,7 +31,8 @@ from release_model import (
 
 from imagesmith.evaluation.generate import evaluate_generator, vae_likelihood
 from imagesmith.metrics.extractors import load_extractor
-from imagesmith.models.saving import half_precision_copy, load_pretrained, read_config
+from imagesmith.models.saving import half_precision_copy, load_pretrained
+from imagesmith.models.spec import read_spec
 from imagesmith.pipelines.generate import GeneratePipeline
 from imagesmith.training.config import TrainConfig, apply_overrides, expand
 from imagesmith.training.tasks.classify import top1_accuracy
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     src = args.run / "model"
     if args.half:
         src = half_precision_copy(src, args.run / "model-fp16")
-    config = read_config(src)
+    config = read_spec(src).to_dict()
     cfg = apply_overrides(TrainConfig(), yaml.safe_load((args.run / "config.yaml").read_text()))
     task = config["task"]
     arch_args = config["arch_args"]
@@ -150,7 +151,7 @@ arguments {arch_args}, {params:,} parameters{", stored as float16 (measured so)"
 |---|---|
 | data | {data_desc} ({cfg.images.resolution} px, {cfg.images.channels} channel(s)) |
 | command | `{args.command}` |
-| steps | {config.get("trained_steps")} x batch {cfg.data.batch_size}, Adam lr {cfg.optim.lr} betas {list(cfg.optim.betas)}, EMA {cfg.ema_decay} |
+| steps | {config["provenance"].get("trained_steps")} x batch {cfg.data.batch_size}, Adam lr {cfg.optim.lr} betas {list(cfg.optim.betas)}, EMA {cfg.ema_decay} |
 | wall time | {wall_time_cell(args.run)} |
 | hardware | {hardware} |
 | released | {time.strftime("%Y-%m-%d")} |

@@ -10,7 +10,6 @@ card's numbers are the numbers this script printed, never typed by hand.
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 import time
@@ -32,7 +31,8 @@ from imagesmith.evaluation.inpaint import bin_masks, evaluate_inpainter
 from imagesmith.functional.patch_fill import DETAIL_RAMP
 from imagesmith.metrics.evaluate_restore import load_clean
 from imagesmith.metrics.extractors import default_extractor, load_extractor
-from imagesmith.models.saving import load_pretrained, read_config
+from imagesmith.models.saving import load_pretrained
+from imagesmith.models.spec import ModelSpec, read_spec, write_spec
 from imagesmith.pipelines.inpaint import InpaintPipeline
 
 SETS = ("Kodak24", "CBSD68")
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
 
     torch.set_num_threads(args.threads)
     src = args.run / "model"
-    config = read_config(src)
+    config = read_spec(src).to_dict()
     trained_prefill = config["arch_args"].get("prefill", "harmonic")
     staging = None
     if args.prefill and args.prefill != trained_prefill:
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
         staging = tempfile.TemporaryDirectory()
         shutil.copyfile(src / "model.safetensors", Path(staging.name) / "model.safetensors")
         config["arch_args"] = {**config["arch_args"], "prefill": args.prefill}
-        (Path(staging.name) / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+        write_spec(ModelSpec.from_dict(config), Path(staging.name))
         src = Path(staging.name)
     cfg = yaml.safe_load((args.run / "config.yaml").read_text())
     if args.two_scale:
@@ -169,7 +169,7 @@ output RGB in [0, 1], composited into the hole only.
 | masks | free-form strokes ({1 - p["box_prob"]:.0%}) and boxes ({p["box_prob"]:.0%}), hole {p["area"][0]:.0%}-{p["area"][1]:.0%} of the crop |
 | objective | {objective} |
 | command | `{args.command}` |
-| steps | {config.get("trained_steps")} x batch {cfg["data"]["batch_size"]}, Adam lr {cfg["optim"]["lr"]} {cfg["optim"]["schedule"]}, EMA {cfg["ema_decay"]}, precision {cfg.get("precision", "fp32")} |
+| steps | {config["provenance"].get("trained_steps")} x batch {cfg["data"]["batch_size"]}, Adam lr {cfg["optim"]["lr"]} {cfg["optim"]["schedule"]}, EMA {cfg["ema_decay"]}, precision {cfg.get("precision", "fp32")} |
 | wall time | {wall_time_cell(args.run)} |
 | hardware | {hardware} |
 | released | {time.strftime("%Y-%m-%d")} |

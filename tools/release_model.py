@@ -22,7 +22,7 @@ import yaml
 
 from imagesmith.metrics.evaluate import evaluate_upscaler, load_hr, mean_score
 from imagesmith.models.registry import model_info
-from imagesmith.models.saving import read_config
+from imagesmith.models.spec import read_spec
 from imagesmith.pipelines.upscale import UpscalePipeline
 from imagesmith.zoo import ZOO_DIR, sha256_file
 
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> None:
 
     torch.set_num_threads(args.threads)
     src = args.run / "model"
-    config = read_config(src)
+    config = read_spec(src).to_dict()
     cfg = yaml.safe_load((args.run / "config.yaml").read_text())
     scale = int(config["scale"])
     pipe = UpscalePipeline.from_pretrained(src)
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{args.name} {ds} x{scale}: {metrics[ds]}")
     params = sum(p.numel() for p in pipe.model.parameters())
     hardware = hardware_cell(args.hardware, torch.get_num_threads())
-    steps = config.get("trained_steps")
+    steps = config["provenance"].get("trained_steps")
     card = f"""# {args.name}
 
 Super-resolution x{scale}, architecture `{config["arch"]}` ({arch_description(config["arch"])}),

@@ -26,7 +26,8 @@ from release_model import (
 from imagesmith.metrics.evaluate import mean_score
 from imagesmith.metrics.evaluate_restore import evaluate_restorer, load_clean
 from imagesmith.metrics.psnr import psnr_b
-from imagesmith.models.saving import load_pretrained, read_config
+from imagesmith.models.saving import load_pretrained
+from imagesmith.models.spec import read_spec
 from imagesmith.pipelines.restore import RestorePipeline
 
 LEVELS = {"denoise": (15.0, 25.0, 50.0), "dejpeg": (10.0, 20.0, 30.0, 40.0)}
@@ -77,14 +78,14 @@ def main(argv: list[str] | None = None) -> None:
 
     torch.set_num_threads(args.threads)
     src = args.run / "model"
-    config = read_config(src)
-    kind, channels = config["task"], int(config["channels"])
+    config = read_spec(src).to_dict()
+    kind, channels = config["task"], int(config["channels_in"])
     cfg = yaml.safe_load((args.run / "config.yaml").read_text())
     pipe = RestorePipeline.from_pretrained(src, kind=kind)
     metrics = measure(pipe, kind, channels, args.data, args.limit)
     params = sum(p.numel() for p in load_pretrained(src).parameters())
     r = cfg["restore"]
-    lo, hi = config["level_range"]
+    lo, hi = config["level"]["range"]
     chans = "1 channel" if channels == 1 else f"{channels} channels"
     if kind == "denoise":
         task_line = f"Gaussian denoising, sigma {lo:g}-{hi:g} (0-255 scale), {chans}"
@@ -131,7 +132,7 @@ output clipped to [0, 1].
 | data | {", ".join(cfg["data"]["train_dirs"])} (random {r["patch"]}px crops, 8 flips/rotations) |
 | degradation | {degr} |{init_row}
 | command | `{args.command}` |
-| steps | {config.get("trained_steps")} x batch {cfg["data"]["batch_size"]}, loss {cfg["loss"]}, Adam lr {cfg["optim"]["lr"]} {cfg["optim"]["schedule"]}, EMA {cfg["ema_decay"]}, precision {cfg.get("precision", "fp32")} |
+| steps | {config["provenance"].get("trained_steps")} x batch {cfg["data"]["batch_size"]}, loss {cfg["loss"]}, Adam lr {cfg["optim"]["lr"]} {cfg["optim"]["schedule"]}, EMA {cfg["ema_decay"]}, precision {cfg.get("precision", "fp32")} |
 | wall time | {wall_time_cell(args.run)} |
 | hardware | {hardware} |
 | released | {time.strftime("%Y-%m-%d")} |

@@ -13,20 +13,19 @@ on the image shrunk ``downscale`` times and adds its change to the full-size tex
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
 from safetensors.torch import load_file, save_file
 
 from imagesmith.errors import UserError
-from imagesmith.models.saving import read_config
+from imagesmith.models.spec import ModelSpec, read_spec, write_spec
 
 
 def write_two_scale(src: Path, dst: Path, downscale: int) -> dict[str, Any]:
     """Write folder ``dst`` from model folder ``src`` (an ``inpaint-ffc-s`` on the harmonic
     prefill); return the new config."""
-    config = read_config(src)
+    config = read_spec(src).to_dict()
     args = dict(config.get("arch_args", {}))
     if config.get("arch") != "inpaint-ffc-s" or args.pop("prefill", "harmonic") != "harmonic":
         raise UserError(f"{src}: a two-scale model needs inpaint-ffc-s on the harmonic prefill")
@@ -40,7 +39,7 @@ def write_two_scale(src: Path, dst: Path, downscale: int) -> dict[str, Any]:
         "arch": "inpaint-ffc-s-2scale",
         "arch_args": {**args, "downscale": downscale},
     }
-    (dst / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    write_spec(ModelSpec.from_dict(config), dst)
     return config
 
 

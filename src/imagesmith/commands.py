@@ -371,7 +371,7 @@ def _eval_generate(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise UserError(f"-n must be positive, got {args.n}")
     gen = load_pipeline("generate", args.model, device=args.device)
-    channels = int(gen.model_args.get("channels", 3))
+    channels = gen.spec.channels_out
     name = args.extractor or default_extractor(1 if channels == 1 else 3)
     extractor = load_extractor(name, device=args.device)
     split = args.split if args.split not in ("", "none", "null") else None

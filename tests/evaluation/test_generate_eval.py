@@ -11,6 +11,7 @@ from imagesmith.evaluation.generate import evaluate_generator, vae_likelihood
 from imagesmith.metrics.extractors import load_extractor
 from imagesmith.models.registry import create_model
 from imagesmith.models.saving import save_pretrained
+from imagesmith.models.spec import ModelSpec
 from imagesmith.pipelines.generate import GeneratePipeline
 
 
@@ -19,7 +20,19 @@ def vae_dir(tmp_path):
     torch.manual_seed(0)
     args = {"resolution": 28, "channels": 1, "latent": 3, "width": 4}
     model = create_model("conv-vae", **args).eval()
-    return save_pretrained(model, tmp_path / "vae", "conv-vae", args, task="generate", kind="vae")
+    return save_pretrained(
+        model,
+        tmp_path / "vae",
+        ModelSpec(
+            "conv-vae",
+            "generate",
+            args,
+            channels_in=1,
+            channels_out=1,
+            value_range=(-1.0, 1.0),
+            kind="vae",
+        ),
+    )
 
 
 def test_report_has_card_and_floor(tiny_generator_dir, split_gray_folder, tiny_features_dir):

@@ -8,6 +8,7 @@ from imagesmith.errors import UserError
 from imagesmith.metrics.deep_distance import DeepDistance
 from imagesmith.models.classifiers import FeatureCNN
 from imagesmith.models.saving import save_pretrained
+from imagesmith.models.spec import ModelSpec
 
 ARGS = {"channels": 3, "resolution": 32, "width": 8, "feat_dim": 16}
 
@@ -21,7 +22,9 @@ def folder(tmp_path_factory):
             m.running_mean.uniform_(-0.1, 0.1)
             m.running_var.uniform_(0.5, 1.5)
     return save_pretrained(
-        net, tmp_path_factory.mktemp("f") / "feat", "feature-cnn", ARGS, task="features"
+        net,
+        tmp_path_factory.mktemp("f") / "feat",
+        ModelSpec("feature-cnn", "features", ARGS, value_range=(-1.0, 1.0)),
     )
 
 

@@ -78,7 +78,9 @@ def test_rank_deficient_covariances_stay_real_and_nonnegative():
     x, y = rng.standard_normal((20, 64)), rng.standard_normal((20, 64)) + 0.5
     value = fid(x, y)
     assert np.isfinite(value) and value > 0
-    assert value == pytest.approx(fid(y, x), rel=1e-9)
+    # FID is symmetric in exact arithmetic; BLAS kernels (e.g. OpenBLAS Haswell) differ in the
+    # last bits, so the tolerance is that of float64 matrix square roots, not bit-exactness.
+    assert value == pytest.approx(fid(y, x), rel=1e-6)
 
 
 def test_fid_shape_errors():

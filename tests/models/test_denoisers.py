@@ -3,9 +3,10 @@
 import pytest
 import torch
 
-from imagesmith.models.denoisers import RestoreUNet
+from imagesmith.models.denoisers import RestoreUNet, default_level
 from imagesmith.models.registry import create_model, list_models
 from imagesmith.models.saving import load_pretrained, save_pretrained
+from imagesmith.models.spec import ModelSpec
 
 TINY = {"widths": (4, 8, 8), "blocks": 1}
 
@@ -52,7 +53,11 @@ def test_save_load_round_trip(tmp_path):
     model = create_model("restore-unet-s", **args)
     for p in model.parameters():
         torch.nn.init.normal_(p, std=0.05)
-    save_pretrained(model, tmp_path / "m", "restore-unet-s", args, task="denoise")
+    save_pretrained(
+        model,
+        tmp_path / "m",
+        ModelSpec("restore-unet-s", "denoise", args, level=default_level("denoise")),
+    )
     loaded = load_pretrained(tmp_path / "m")
     x = torch.rand(1, 1, 12, 12)
     with torch.no_grad():

@@ -13,6 +13,7 @@ from imagesmith.models.fastgan import (
 from imagesmith.models.gans import standing_stats
 from imagesmith.models.registry import create_model, model_info
 from imagesmith.models.saving import load_pretrained, save_pretrained
+from imagesmith.models.spec import ModelSpec
 
 G_ARGS = {"width": 4, "z_dim": 6}
 D_ARGS = {"width": 4}
@@ -150,7 +151,9 @@ def test_save_load_round_trip(name, tmp_path):
     model = create_model(name, **args)
     model(torch.randn(4, 6) if name == "fastgan-g" else _images(4, 64))  # move BN stats / SN u
     model.eval()
-    save_pretrained(model, tmp_path / "m", name, args, task="generate")
+    save_pretrained(
+        model, tmp_path / "m", ModelSpec(name, "generate", args, value_range=(-1.0, 1.0))
+    )
     loaded = load_pretrained(tmp_path / "m")
     x = torch.randn(3, 6) if name == "fastgan-g" else _images(3, 64, seed=1)
     with torch.no_grad():

@@ -6,6 +6,7 @@ import torch
 from imagesmith.models.gans import DCGANDiscriminator, DCGANGenerator, start_size
 from imagesmith.models.registry import create_model, list_models
 from imagesmith.models.saving import load_pretrained, save_pretrained
+from imagesmith.models.spec import ModelSpec
 
 TINY = {
     "dcgan-g": {"width": 8, "hidden": 16, "z_dim": 6},
@@ -86,7 +87,9 @@ def test_save_load_round_trip(name, tmp_path):
     torch.manual_seed(1)
     args = {**TINY[name], "resolution": 32, "channels": 3}
     model = create_model(name, **args).eval()
-    save_pretrained(model, tmp_path / "m", name, args, task="generate")
+    save_pretrained(
+        model, tmp_path / "m", ModelSpec(name, "generate", args, value_range=(-1.0, 1.0))
+    )
     loaded = load_pretrained(tmp_path / "m")
     with torch.no_grad():
         x = torch.randn(2, model.z_dim) if hasattr(model, "z_dim") else torch.rand(2, 3, 32, 32)

@@ -8,6 +8,7 @@ from imagesmith.functional.patch_fill import DETAIL_RAMP, textured_fill
 from imagesmith.models.inpainters import SpectralTransform, prefill_crop
 from imagesmith.models.registry import create_model, list_models
 from imagesmith.models.saving import load_pretrained, save_pretrained
+from imagesmith.models.spec import ModelSpec
 
 TINY = {"widths": (4, 8, 8), "blocks": 1}
 
@@ -91,7 +92,7 @@ def test_patch_discriminator_and_round_trip(tmp_path):
     assert len(d.feature_maps(torch.rand(1, 3, 64, 64))) == 4
     torch.manual_seed(1)
     model = create_model("inpaint-ffc-s", **TINY)
-    save_pretrained(model, tmp_path / "m", "inpaint-ffc-s", TINY, task="inpaint")
+    save_pretrained(model, tmp_path / "m", ModelSpec("inpaint-ffc-s", "inpaint", TINY))
     x, m = torch.rand(1, 3, 12, 12), (torch.rand(1, 1, 12, 12) > 0.5).float()
     with torch.no_grad():
         assert torch.equal(model.eval()(x, m), load_pretrained(tmp_path / "m")(x, m))
@@ -140,7 +141,7 @@ def test_two_scale_round_trip_and_bad_downscale(tmp_path):
     torch.manual_seed(2)
     args = {**TINY, "downscale": 2}
     model = create_model("inpaint-ffc-s-2scale", **args)
-    save_pretrained(model, tmp_path / "m", "inpaint-ffc-s-2scale", args, task="inpaint")
+    save_pretrained(model, tmp_path / "m", ModelSpec("inpaint-ffc-s-2scale", "inpaint", args))
     x, m = _hole_image(h=20, w=26)
     with torch.no_grad():
         assert torch.equal(model.eval()(x, m), load_pretrained(tmp_path / "m")(x, m))

@@ -5,7 +5,8 @@ import torch
 
 from imagesmith.errors import UserError
 from imagesmith.models.registry import create_model, list_models, model_info
-from imagesmith.models.saving import load_pretrained, read_config, save_pretrained
+from imagesmith.models.saving import load_pretrained, save_pretrained
+from imagesmith.models.spec import ModelSpec, read_spec
 
 TINY = {
     "sr-tiny": {"features": 8, "layers": 2},
@@ -48,8 +49,8 @@ def test_save_load_round_trip(name, tmp_path):
     model = create_model(name, **args)
     for p in model.parameters():
         torch.nn.init.normal_(p, std=0.02)
-    save_pretrained(model, tmp_path / "m", name, args, task="upscale", scale=2)
-    assert read_config(tmp_path / "m")["arch"] == name
+    save_pretrained(model, tmp_path / "m", ModelSpec(name, "upscale", args, scale=2))
+    assert read_spec(tmp_path / "m").arch == name
     loaded = load_pretrained(tmp_path / "m")
     x = torch.rand(1, 3, 8, 8)
     with torch.no_grad():
@@ -83,12 +84,12 @@ def test_half_precision_copy_halves_the_file_and_keeps_outputs(tmp_path):
     model = create_model("sr-res-s", **args)
     for p in model.parameters():
         torch.nn.init.normal_(p, std=0.05)
-    save_pretrained(model, tmp_path / "m", "sr-res-s", args, task="upscale", scale=2)
+    save_pretrained(model, tmp_path / "m", ModelSpec("sr-res-s", "upscale", args, scale=2))
     half = half_precision_copy(tmp_path / "m", tmp_path / "h")
     assert all(
         v.dtype == torch.float16 for v in load_file(str(half / "model.safetensors")).values()
     )
-    assert read_config(half)["weights_dtype"] == "float16" and read_config(half)["scale"] == 2
+    assert read_spec(half).weights_dtype == "float16" and read_spec(half).scale == 2
     size = (half / "model.safetensors").stat().st_size
     assert size < 0.55 * (tmp_path / "m" / "model.safetensors").stat().st_size
     loaded = load_pretrained(half)

@@ -8,6 +8,7 @@ from imagesmith.errors import UserError
 from imagesmith.io.image import Image
 from imagesmith.models.registry import create_model
 from imagesmith.models.saving import save_pretrained
+from imagesmith.models.spec import ModelSpec
 from imagesmith.pipelines import load_pipeline
 from imagesmith.pipelines.inpaint import InpaintPipeline, NothingToDo, load_mask
 
@@ -18,7 +19,7 @@ ARGS = {"widths": (4, 8, 8), "blocks": 1}
 def model_dir(tmp_path):
     torch.manual_seed(0)
     model = create_model("inpaint-ffc-s", **ARGS)
-    return save_pretrained(model, tmp_path / "ip", "inpaint-ffc-s", ARGS, task="inpaint")
+    return save_pretrained(model, tmp_path / "ip", ModelSpec("inpaint-ffc-s", "inpaint", ARGS))
 
 
 def _photo(h=60, w=80, c=3, bit16=False, seed=0):

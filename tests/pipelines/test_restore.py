@@ -10,8 +10,10 @@ from PIL import Image as PILImage
 from imagesmith.errors import UserError
 from imagesmith.io.image import Image, read_image
 from imagesmith.metrics.psnr import psnr
+from imagesmith.models.denoisers import default_level
 from imagesmith.models.registry import create_model
 from imagesmith.models.saving import save_pretrained
+from imagesmith.models.spec import ModelSpec
 from imagesmith.pipelines import load_pipeline
 from imagesmith.pipelines.restore import LevelWarning, RestorePipeline
 
@@ -28,11 +30,14 @@ def _model_dir(tmp_path, kind="denoise", channels=3, trained=True, level_range=(
     save_pretrained(
         model,
         folder,
-        "restore-unet-s",
-        {"channels": channels, **ARGS},
-        task=kind,
-        channels=channels,
-        level_range=list(level_range),
+        ModelSpec(
+            "restore-unet-s",
+            kind,
+            {"channels": channels, **ARGS},
+            channels_in=channels,
+            channels_out=channels,
+            level=default_level(kind, list(level_range)),
+        ),
     )
     return folder
 

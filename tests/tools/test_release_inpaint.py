@@ -149,16 +149,13 @@ def test_two_scale_folder_refuses_other_models(tmp_path):
 
     from imagesmith.models.registry import create_model
     from imagesmith.models.saving import load_pretrained, save_pretrained
+    from imagesmith.models.spec import ModelSpec
 
     args = {"widths": [4, 8, 8], "blocks": 1}
     for extra in ({"prefill": "textured"}, {}):
-        src = save_pretrained(
-            create_model("inpaint-ffc-s", **args, **extra),
-            tmp_path / f"src{len(extra)}",
-            "inpaint-ffc-s",
-            {**args, **extra},
-            task="inpaint",
-        )
+        model = create_model("inpaint-ffc-s", **args, **extra)
+        spec = ModelSpec("inpaint-ffc-s", "inpaint", {**args, **extra})
+        src = save_pretrained(model, tmp_path / f"src{len(extra)}", spec)
     with pytest.raises(UserError, match="harmonic prefill"):
         write_two_scale(tmp_path / "src1", tmp_path / "bad", 3)
     assert not (tmp_path / "bad").exists()

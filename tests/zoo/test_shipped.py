@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from imagesmith.metrics.evaluate import evaluate_upscaler, load_hr, mean_score
-from imagesmith.models.saving import load_pretrained, read_config
+from imagesmith.models.saving import load_pretrained
+from imagesmith.models.spec import read_spec
 from imagesmith.zoo import ZOO_DIR, default_model, index, resolve
 
 ENTRIES = sorted((n, e) for n, e in index().items() if e["task"] == "upscale")
@@ -28,13 +29,13 @@ def test_shipped_model_files(name, entry):
     card = (folder / "card.md").read_text()
     for word in ("command", "steps", "wall time", "hardware", "Set5", "Set14"):
         assert word in card, f"{name} card lacks {word}"
-    cfg = read_config(folder)
-    assert cfg["scale"] == entry["scale"] and cfg["task"] == entry["task"]
+    spec = read_spec(folder)
+    assert spec.scale == entry["scale"] and spec.task == entry["task"]
     model = load_pretrained(folder)
     assert sum(p.numel() for p in model.parameters()) == entry["params"]
     with torch.no_grad():
         y = model(torch.rand(1, 3, 9, 11))
-    assert y.shape == (1, 3, 9 * cfg["scale"], 11 * cfg["scale"]) and torch.isfinite(y).all()
+    assert y.shape == (1, 3, 9 * spec.scale, 11 * spec.scale) and torch.isfinite(y).all()
 
 
 @pytest.mark.parametrize("name,entry", ENTRIES, ids=[n for n, _ in ENTRIES])
@@ -53,8 +54,8 @@ def test_shipped_generative_and_feature_models(name, entry):
     card = (folder / "card.md").read_text()
     for word in ("command", "steps", "wall time", "hardware", "Measured"):
         assert word in card, f"{name} card lacks {word}"
-    cfg = read_config(folder)
-    assert cfg["task"] == entry["task"]
+    spec = read_spec(folder)
+    assert spec.task == entry["task"]
     model = load_pretrained(folder)
     assert sum(p.numel() for p in model.parameters()) == entry["params"]
     res, ch = entry["resolution"], entry["channels"]
@@ -62,8 +63,8 @@ def test_shipped_generative_and_feature_models(name, entry):
         if entry["task"] == "features":
             y = model.features(torch.rand(2, ch, res, res) * 2 - 1)
         else:
-            z = torch.randn(2, cfg["z_dim"])
-            y = model(z, torch.zeros(2, dtype=torch.long) if cfg.get("class_names") else None)
+            z = torch.randn(2, spec.z_dim)
+            y = model(z, torch.zeros(2, dtype=torch.long) if spec.class_names else None)
             assert y.shape == (2, ch, res, res) and y.abs().max() <= 1
     assert torch.isfinite(y).all()
 

@@ -22,6 +22,7 @@ from imagesmith.functional.degrade import (
     jpeg_compress,
 )
 from imagesmith.functional.noise_level import signal_dependent_level
+from imagesmith.models.denoisers import JPEG_LEVEL, NOISE_LEVEL
 
 __all__ = ["Degradation", "RestorePatchDataset", "to_gray", "KINDS"]
 
@@ -74,10 +75,14 @@ class Degradation:
             p = clean.shape[-1] - self.margin
             degraded = jpeg_compress(clean, q)[:, top : top + p, left : left + p]
             clean = clean[:, top : top + p, left : left + p]
-            return degraded.contiguous(), torch.full((1, p, p), q / 100.0), clean.contiguous()
+            return (
+                degraded.contiguous(),
+                torch.full((1, p, p), JPEG_LEVEL.encode(q)),
+                clean.contiguous(),
+            )
         h, w = clean.shape[-2:]
         lo, hi = self.sigma_range
-        sigma = (lo + (hi - lo) * float(torch.rand((), generator=g))) / 255.0
+        sigma = NOISE_LEVEL.encode(lo + (hi - lo) * float(torch.rand((), generator=g)))
         if float(torch.rand((), generator=g)) < self.poisson_prob:
             glo, ghi = self.gain_range
             gain = glo + (ghi - glo) * float(torch.rand((), generator=g))

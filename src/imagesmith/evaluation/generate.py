@@ -36,8 +36,8 @@ __all__ = [
 
 def _real_images(source: str, gen: GeneratePipeline, split: str | None) -> ImageSet:
     """The real images at the generator's size, prepared as its training data was."""
-    args = gen.model_args
-    options = gen.config.get("data_options") or {}
+    args = gen.spec.arch_args
+    options = gen.spec.data_options
     return load_image_set(
         source,
         size=int(args["resolution"]),

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from imagesmith.errors import UserError
-from imagesmith.models.saving import load_pretrained, read_config
+from imagesmith.models.saving import WEIGHTS_NAME, load_model
 from imagesmith.zoo import resolve, sha256_file
 
 __all__ = ["DeepDistance"]
@@ -56,19 +56,18 @@ class DeepDistance:
     def from_classifier(cls, name: str = "features-cifar10") -> DeepDistance:
         """A shipped or trained ``feature-cnn`` (zoo name or folder): taps every conv block."""
         folder = resolve(name)
-        config = read_config(folder)
-        net = load_pretrained(folder)
+        net, spec = load_model(folder)
         stages = getattr(net, "stages", None)
-        if config.get("arch") != "feature-cnn" or stages is None:
+        if spec.arch != "feature-cnn" or stages is None:
             raise UserError(f"{name}: a deep distance needs a feature-cnn model")
         layers = list(stages)
         taps = [i for i, m in enumerate(layers) if isinstance(m, nn.Sequential)]
         return cls(
             layers,
             taps,
-            name=f"{Path(name).name} ({config['arch']}, {len(taps)} stages)",
-            weights_sha256=sha256_file(folder / "model.safetensors"),
-            channels=int(config.get("arch_args", {}).get("channels", 3)),
+            name=f"{Path(name).name} ({spec.arch}, {len(taps)} stages)",
+            weights_sha256=sha256_file(folder / WEIGHTS_NAME),
+            channels=spec.channels_in,
         )
 
     @torch.no_grad()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from imagesmith.errors import UserError
 from imagesmith.metrics.features import FeatureExtractor, InceptionExtractor, ModuleExtractor
-from imagesmith.models.saving import load_pretrained, read_config
+from imagesmith.models.saving import WEIGHTS_NAME, load_model
 from imagesmith.zoo import index, resolve, sha256_file
 
 __all__ = ["load_extractor", "default_extractor"]
@@ -19,18 +19,17 @@ def load_extractor(name: str, device: str = "cpu") -> FeatureExtractor:
         path = name.partition(":")[2] or None
         return InceptionExtractor.from_weights(path, device=device)
     folder = resolve(name)
-    config = read_config(folder)
-    if config.get("task") != "features":
-        raise UserError(f"{name}: not a feature extractor (task {config.get('task')})")
-    args = config.get("arch_args", {})
-    res = int(args.get("resolution", 28))
+    model, spec = load_model(folder)
+    if spec.task != "features":
+        raise UserError(f"{name}: not a feature extractor (task {spec.task!r})")
+    res = int(spec.arch_args.get("resolution", 28))
     return ModuleExtractor(
-        load_pretrained(folder),
-        name=f"{Path(name).name} ({config['arch']})",
-        weights_sha256=sha256_file(folder / "model.safetensors"),
-        channels=int(args.get("channels", 3)),
+        model,
+        name=f"{Path(name).name} ({spec.arch})",
+        weights_sha256=sha256_file(folder / WEIGHTS_NAME),
+        channels=spec.channels_in,
         input_size=(res, res),
-        input_range=tuple(config.get("input_range", (-1, 1))),
+        input_range=spec.value_range,
         device=device,
     )
 

@@ -19,10 +19,33 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from imagesmith.errors import UserError
 from imagesmith.models.registry import register_model
+from imagesmith.models.spec import LevelEncoding, TilingNeeds
 from imagesmith.models.srnets import ResBlock
 
-__all__ = ["RestoreUNet"]
+__all__ = ["RestoreUNet", "NOISE_LEVEL", "JPEG_LEVEL", "default_level"]
+
+# The level maps these nets are trained with (data/restore_patches.py) and run with (pipelines):
+# noise sigma on the 0-255 scale / 255, JPEG quality / 100. The ranges are the shipped models'.
+NOISE_LEVEL = LevelEncoding("sigma", 255.0, (0.0, 50.0))
+JPEG_LEVEL = LevelEncoding("quality", 100.0, (10.0, 90.0))
+
+
+# Tiles share 32 px: more than the U-Net's effective receptive-field radius at full resolution.
+RESTORE_TILING = TilingNeeds(min_size=1, multiple=4, overlap=32)
+
+
+def default_level(task: str, level_range: Sequence[float] | None = None) -> LevelEncoding:
+    """The level encoding of restoration ``task`` ("denoise" or "dejpeg"), with ``level_range``
+    (the levels a model was trained on) when given."""
+    if task not in ("denoise", "dejpeg"):
+        raise UserError(f"task {task!r} has no level map")
+    enc = NOISE_LEVEL if task == "denoise" else JPEG_LEVEL
+    if level_range is None:
+        return enc
+    lo, hi = (float(v) for v in level_range)
+    return LevelEncoding(enc.name, enc.divisor, (lo, hi))
 
 
 class RestoreUNet(nn.Module):
@@ -97,19 +120,19 @@ class RestoreUNet(nn.Module):
         return x + self.tail(feats)[..., :h, :w]
 
 
-@register_model("restore-unet-s", task="restore")
+@register_model("restore-unet-s", task="restore", tiling=RESTORE_TILING)
 def restore_unet_s(**kw) -> nn.Module:
     """U-Net 32/64/128 features, 2 res blocks per level (~1.0M params, fast on a CPU)."""
     return RestoreUNet(**{"widths": (32, 64, 128), "blocks": 2, **kw})
 
 
-@register_model("restore-unet-m", task="restore")
+@register_model("restore-unet-m", task="restore", tiling=RESTORE_TILING)
 def restore_unet_m(**kw) -> nn.Module:
     """U-Net 48/96/192/384 features, 2 res blocks per level (for GPU-trained models)."""
     return RestoreUNet(**{"widths": (48, 96, 192, 384), "blocks": 2, **kw})
 
 
-@register_model("restore-unet-s-deep", task="restore")
+@register_model("restore-unet-s-deep", task="restore", tiling=RESTORE_TILING)
 def restore_unet_s_deep(**kw) -> nn.Module:
     """restore-unet-s with more res blocks per level: 2/3/5 by default (~2.1M params).
 

@@ -34,6 +34,7 @@ from imagesmith.functional.patch_fill import DETAIL_RAMP, textured_fill
 from imagesmith.functional.resize import imresize
 from imagesmith.models.gans import leaky_relu_maps
 from imagesmith.models.registry import register_model
+from imagesmith.models.spec import TilingNeeds
 
 __all__ = [
     "FourierInpainter",
@@ -85,6 +86,10 @@ def prefill_crop(name: str, image: torch.Tensor, mask: torch.Tensor) -> torch.Te
     pickles, so loader workers can run it)."""
     with torch.no_grad():
         return PREFILLS[name](image[None], mask[None])[0]
+
+
+# Pads to a multiple of 4 inside; the pipeline fills hole regions, never tiles of a whole image.
+INPAINT_TILING = TilingNeeds(min_size=1, multiple=4, overlap=0)
 
 
 class SpectralTransform(nn.Module):
@@ -280,7 +285,7 @@ class PatchDiscriminator(nn.Module):
         return self.out(self.convs(x))
 
 
-@register_model("inpaint-ffc-s", task="inpaint")
+@register_model("inpaint-ffc-s", task="inpaint", tiling=INPAINT_TILING)
 def inpaint_ffc_s(**kw) -> nn.Module:
     """Fourier inpainter: 32/64/96 features, 4 Fourier residual blocks at 1/4 res (~1.2M).
 
@@ -288,13 +293,13 @@ def inpaint_ffc_s(**kw) -> nn.Module:
     return FourierInpainter(**{"widths": (32, 64, 96), "blocks": 4, **kw})
 
 
-@register_model("inpaint-ffc-m", task="inpaint")
+@register_model("inpaint-ffc-m", task="inpaint", tiling=INPAINT_TILING)
 def inpaint_ffc_m(**kw) -> nn.Module:
     """Fourier inpainter: 48/96/192 features, 9 Fourier residual blocks (~8M; for GPUs)."""
     return FourierInpainter(**{"widths": (48, 96, 192), "blocks": 9, **kw})
 
 
-@register_model("inpaint-ffc-s-2scale", task="inpaint")
+@register_model("inpaint-ffc-s-2scale", task="inpaint", tiling=INPAINT_TILING)
 def inpaint_ffc_s_2scale(**kw) -> nn.Module:
     """inpaint-ffc-s on a 1/downscale copy (default 3) for structure + full-size textured fill."""
     return TwoScaleInpainter(**kw)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from imagesmith.errors import UserError
+from imagesmith.models.spec import TilingNeeds
 
 __all__ = ["register_model", "create_model", "list_models", "model_info", "ModelInfo"]
 
@@ -23,19 +24,23 @@ class ModelInfo:
     task: str
     factory: Callable[..., nn.Module]
     description: str
+    tiling: TilingNeeds = TilingNeeds()
 
 
 _REGISTRY: dict[str, ModelInfo] = {}
 
 
-def register_model(name: str, task: str, description: str = ""):
-    """Decorator: register ``factory(**overrides) -> nn.Module`` under ``name``."""
+def register_model(name: str, task: str, description: str = "", tiling: TilingNeeds | None = None):
+    """Decorator: register ``factory(**overrides) -> nn.Module`` under ``name``.
+
+    ``tiling``: what tiled inference must respect (default: any size, 16 px overlap).
+    """
 
     def wrap(factory: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} registered twice")
         text = description or ((factory.__doc__ or "").strip().splitlines() or [""])[0]
-        _REGISTRY[name] = ModelInfo(name, task, factory, text)
+        _REGISTRY[name] = ModelInfo(name, task, factory, text, tiling or TilingNeeds())
         return factory
 
     return wrap

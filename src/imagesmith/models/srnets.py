@@ -17,8 +17,12 @@ import torch
 from torch import nn
 
 from imagesmith.models.registry import register_model
+from imagesmith.models.spec import TilingNeeds
 
-__all__ = ["PixelShuffleSR", "ResidualSR", "ResBlock"]
+__all__ = ["PixelShuffleSR", "ResidualSR", "ResBlock", "SR_TILING"]
+
+# Any input size works; tiles share 24 input pixels (beyond the residual stack's reach).
+SR_TILING = TilingNeeds(min_size=1, multiple=1, overlap=24)
 
 
 class _AnchorUpsampler(nn.Module):
@@ -97,19 +101,19 @@ class ResidualSR(nn.Module):
         return self.up(h + self.tail(self.blocks(h)), x)
 
 
-@register_model("sr-tiny", task="upscale")
+@register_model("sr-tiny", task="upscale", tiling=SR_TILING)
 def sr_tiny(**kw) -> nn.Module:
     """Tiny and fast: 4 convs of 32 features (~30k params at x2)."""
     return PixelShuffleSR(**{"features": 32, "layers": 4, **kw})
 
 
-@register_model("sr-res-s", task="upscale")
+@register_model("sr-res-s", task="upscale", tiling=SR_TILING)
 def sr_res_s(**kw) -> nn.Module:
     """Residual, small: 8 blocks of 48 features (~350k params)."""
     return ResidualSR(**{"features": 48, "blocks": 8, **kw})
 
 
-@register_model("sr-res-m", task="upscale")
+@register_model("sr-res-m", task="upscale", tiling=SR_TILING)
 def sr_res_m(**kw) -> nn.Module:
     """Residual, EDSR-baseline size: 16 blocks of 64 features (~1.3M params)."""
     return ResidualSR(**{"features": 64, "blocks": 16, **kw})

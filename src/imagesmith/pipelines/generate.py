@@ -1,7 +1,8 @@
 """Sampling from trained generators (GANs and VAEs): grids, single images, latent walks.
 
     gen = GeneratePipeline.from_pretrained("gan-fashion")     # zoo name, model or run folder
-    images = gen.sample(64, seed=0)                           # (64, C, R, R) floats in [-1, 1]
+    images = gen(16, seed=0)                                  # 16 imagesmith Images (uint8)
+    x = gen.sample(64, seed=0)                                # (64, C, R, R) floats in [-1, 1]
     frames = gen.interpolate(seed=0, keyframes=4, steps=16)   # a looping latent walk
 
 The same seed always gives the same images (z is drawn on the CPU from a seeded generator).
@@ -10,7 +11,6 @@ The same seed always gives the same images (z is drawn on the CPU from a seeded 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -18,9 +18,10 @@ from torch import nn
 
 from imagesmith.errors import UserError
 from imagesmith.functional.grid import make_grid, to_uint8
-from imagesmith.models.saving import load_pretrained, read_config
-from imagesmith.pipelines.device import pick_device
-from imagesmith.zoo import resolve
+from imagesmith.io.image import Image
+from imagesmith.models.spec import ModelSpec
+from imagesmith.pipelines.base import Pipeline
+from imagesmith.zoo import default_model
 
 __all__ = ["GeneratePipeline", "truncated_normal", "slerp"]
 
@@ -65,34 +66,41 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     return (torch.sin((1 - t) * omega) / so) * a + (torch.sin(t * omega) / so) * b
 
 
-class GeneratePipeline:
-    """Sample images from a generator that maps z (N, z_dim) [and labels (N,)] to [-1, 1]."""
+class GeneratePipeline(Pipeline):
+    """Sample images from a generator that maps z (N, z_dim) [and labels (N,)] to [-1, 1].
+
+    Calling it returns :class:`~imagesmith.io.image.Image` samples like every other pipeline;
+    :meth:`sample`, :meth:`decode` and :meth:`interpolate` give the [-1, 1] tensors that grids,
+    animations and metrics work on.
+    """
+
+    tasks = ("generate",)
+    what = "a generative model"
 
     def __init__(
         self,
         model: nn.Module,
-        config: dict[str, Any],
+        spec: ModelSpec,
         name: str = "model",
         device: str | None = "cpu",
     ) -> None:
-        self.device = pick_device(device)
+        super().__init__(name, device)
         self.model = model.eval().to(self.device)
-        self.config, self.name = config, name
-        self.z_dim = int(config.get("z_dim") or model.z_dim)
-        self.kind = config.get("kind", "gan")
-        self.model_args: dict[str, Any] = dict(config.get("arch_args") or {})
-        self.class_names: list[str] = list(config.get("class_names") or [])
+        self.spec = spec
+        self.z_dim = int(spec.z_dim or model.z_dim)
+        self.kind = spec.kind or "gan"
+        self.class_names: list[str] = list(spec.class_names)
 
     @classmethod
     def from_pretrained(
-        cls, name_or_path: str | Path, device: str | None = "cpu"
+        cls, name_or_path: str | Path | None = None, device: str | None = "cpu"
     ) -> GeneratePipeline:
-        """A zoo name, a model folder, or a training run folder (its ``model/`` is used)."""
-        folder = resolve(name_or_path)
-        config = read_config(folder)
-        if config.get("task") != "generate":
-            raise UserError(f"{name_or_path}: not a generative model (task {config.get('task')})")
-        return cls(load_pretrained(folder), config, name=str(name_or_path), device=device)
+        """A zoo name, a model folder, a training run folder (its ``model/`` is used), or None
+        for the shipped default."""
+        if name_or_path is None:
+            name_or_path = default_model("generate")
+        model, spec = cls.load(name_or_path)
+        return cls(model, spec, name=str(name_or_path), device=device)
 
     def labels(self, n: int, label: int | str | None) -> torch.Tensor | None:
         """Labels for a conditional model: one class, or classes in turn when ``label`` is None."""
@@ -138,6 +146,17 @@ class GeneratePipeline:
     ) -> torch.Tensor:
         """``n`` images (N, C, R, R) in [-1, 1]; the same seed gives the same images."""
         return self.decode(self.latents(n, seed, truncation), self.labels(n, label))
+
+    def __call__(
+        self,
+        n: int = 1,
+        seed: int = 0,
+        truncation: float | None = None,
+        label: int | str | None = None,
+    ) -> list[Image]:
+        """``n`` samples as 8-bit :class:`Image` s (gray or RGB); the same seed gives the same
+        images."""
+        return [Image(a) for a in self.to_arrays(self.sample(n, seed, truncation, label))]
 
     def interpolate(
         self,

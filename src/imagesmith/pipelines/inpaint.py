@@ -24,13 +24,12 @@ from torch import nn
 
 from imagesmith.classical.inpaint import CLASSICAL_INPAINTERS, classical_inpaint
 from imagesmith.errors import UserError
-from imagesmith.functional.color import rgb_to_gray
 from imagesmith.functional.masks import dilate_mask, hole_fraction, shrink_mask
 from imagesmith.functional.resize import imresize
+from imagesmith.functional.tensor_image import to_chw, to_hwc
 from imagesmith.io.image import Image, as_image
-from imagesmith.models.saving import load_pretrained, read_config
-from imagesmith.pipelines.device import pick_device
-from imagesmith.zoo import default_model, resolve
+from imagesmith.pipelines.base import Pipeline, on_channels
+from imagesmith.zoo import default_model
 
 __all__ = ["InpaintPipeline", "InpaintResult", "load_mask", "NothingToDo", "AUTO_SCRATCHES"]
 
@@ -73,7 +72,7 @@ def load_mask(mask: Any, height: int, width: int, invert: bool = False) -> torch
     return torch.from_numpy(hole.astype(np.float32))[None]
 
 
-class InpaintPipeline:
+class InpaintPipeline(Pipeline):
     """Fill holes with a learned inpainter or a classical method.
 
     Args:
@@ -87,6 +86,9 @@ class InpaintPipeline:
         max_side: longest crop side the model sees; larger crops are downscaled for the model.
     """
 
+    tasks = ("inpaint",)
+    what = "an inpainting model"
+
     def __init__(
         self,
         model: nn.Module | str,
@@ -95,8 +97,8 @@ class InpaintPipeline:
         margin: int = 32,
         max_side: int = 1024,
     ) -> None:
-        self.name, self.margin, self.max_side = name, margin, max_side
-        self.device = pick_device(device)
+        super().__init__(name, device)
+        self.margin, self.max_side = margin, max_side
         if isinstance(model, str):
             if model not in CLASSICAL_INPAINTERS:
                 raise UserError(f"{model!r} is not a classical inpainting method")
@@ -115,12 +117,8 @@ class InpaintPipeline:
             return cls(str(name_or_path), name=str(name_or_path), **kwargs)
         if name_or_path is None:
             name_or_path = default_model("inpaint")
-        folder = resolve(name_or_path)
-        config = read_config(folder)
-        if config.get("task") != "inpaint":
-            task = config.get("task")
-            raise UserError(f"{name_or_path}: not an inpainting model (task {task!r})")
-        return cls(load_pretrained(folder), name=str(name_or_path), **kwargs)
+        model, _ = cls.load(name_or_path)
+        return cls(model, name=str(name_or_path), **kwargs)
 
     # -- filling ------------------------------------------------------------------------------
 
@@ -130,21 +128,21 @@ class InpaintPipeline:
         come from the method, all others from ``image``."""
         if self.classical:
             return classical_inpaint(self.classical, image, mask)
-        gray = image.shape[0] == 1
-        x = image.expand(3, -1, -1) if gray else image
-        h, w = x.shape[-2:]
+        h, w = image.shape[-2:]
         scale = min(1.0, self.max_side / max(h, w))
-        xs, ms = x, mask
+        ms = mask
         if scale < 1.0:  # the model sees a downscaled crop; its fill is upscaled back
-            xs = imresize(x, scale).clamp(0, 1)
-            ms = shrink_mask(mask, tuple(xs.shape[-2:]))
-        out = self.model(xs[None].to(self.device), ms[None].to(self.device))[0].float().cpu()
-        if scale < 1.0:
-            out = F.interpolate(out[None], size=(h, w), mode="bicubic", align_corners=False)[0]
-        out = out.clamp(0, 1)
-        if gray:
-            out = rgb_to_gray(out)
-        return torch.where(mask > 0.5, out, image)
+            ms = shrink_mask(mask, tuple(imresize(mask, scale).shape[-2:]))
+
+        def fill(x: torch.Tensor) -> torch.Tensor:  # (3, h, w) -> (3, h, w) in [0, 1]
+            xs = imresize(x, scale).clamp(0, 1) if scale < 1.0 else x
+            out = self.model(xs[None].to(self.device), ms[None].to(self.device))[0].float().cpu()
+            if scale < 1.0:
+                out = F.interpolate(out[None], size=(h, w), mode="bicubic", align_corners=False)
+                out = out[0]
+            return out.clamp(0, 1)
+
+        return torch.where(mask > 0.5, on_channels(fill, image, 3), image)
 
     def regions(self, mask: torch.Tensor) -> list[tuple[int, int, int, int]]:
         """Crops (top, left, bottom, right) covering every hole pixel with context around it:
@@ -191,8 +189,7 @@ class InpaintPipeline:
         if isinstance(mask, str) and mask == AUTO_SCRATCHES:
             from imagesmith.classical.scratches import detect_scratches
 
-            color = img.to_float()[..., : 1 if img.is_gray else 3]
-            m = detect_scratches(torch.from_numpy(np.ascontiguousarray(color.transpose(2, 0, 1))))
+            m = detect_scratches(to_chw(img.to_float()[..., : 1 if img.is_gray else 3]))
         else:
             m = load_mask(mask, img.height, img.width, invert)
         m = dilate_mask(m, dilate)
@@ -207,9 +204,8 @@ class InpaintPipeline:
         boxes = self.regions(m)
         for top, left, bottom, right in boxes:
             crop = img.array[top:bottom, left:right, :color_ch].astype(np.float32) / maxval
-            x = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1)))
             cm = m[:, top:bottom, left:right]
-            filled = self.fill_tensor(x, cm).numpy().transpose(1, 2, 0)
+            filled = to_hwc(self.fill_tensor(to_chw(crop), cm))
             hole = cm[0].numpy() > 0.5
             values = np.rint(np.clip(filled[hole], 0, 1) * maxval).astype(img.array.dtype)
             region = out[top:bottom, left:right, :color_ch]

@@ -22,29 +22,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
 from imagesmith.classical.denoise import CLASSICAL_DENOISERS, classical_denoise
 from imagesmith.errors import UserError
-from imagesmith.functional.color import rgb_to_gray
 from imagesmith.functional.noise_level import estimate_noise_sigma, signal_dependent_level
-from imagesmith.functional.tiles import choose_tile, count_tiles, tiled_apply
-from imagesmith.io.image import Image, as_image
+from imagesmith.io.image import Image
 from imagesmith.io.jpeg_quality import jpeg_quality
-from imagesmith.models.saving import load_pretrained, read_config
-from imagesmith.pipelines.device import pick_device
-from imagesmith.zoo import default_model, resolve
+from imagesmith.models.denoisers import default_level
+from imagesmith.models.spec import LevelEncoding
+from imagesmith.pipelines.base import PRECISIONS, Pipeline, finish, on_channels, prepare
+from imagesmith.zoo import default_model
 
-__all__ = ["RestorePipeline", "RestoreResult", "KINDS", "LevelWarning"]
+__all__ = ["RestorePipeline", "RestoreResult", "KINDS", "LevelWarning", "PRECISIONS"]
 
 KINDS = ("denoise", "dejpeg")
-# Ranges shipped models were trained on, when a model folder does not say.
-_DEFAULT_RANGE = {"denoise": (0.0, 50.0), "dejpeg": (10.0, 90.0)}
-
-
-PRECISIONS = ("fp32", "bf16")  # inference arithmetic of learned models
 
 
 class LevelWarning(UserWarning):
@@ -62,10 +55,10 @@ class RestoreResult:
 class _Net:
     model: nn.Module
     channels: int
-    level_range: tuple[float, float]
+    level: LevelEncoding
 
 
-class RestorePipeline:
+class RestorePipeline(Pipeline):
     """Denoise (``kind="denoise"``) or remove JPEG artefacts (``"dejpeg"``), tile by tile.
 
     Args:
@@ -74,11 +67,7 @@ class RestorePipeline:
             None for the shipped default of each image's channel count (loaded on first use).
         channels: the model's input channels (1 or 3) when ``model`` is a module.
         level_range: the levels the model was trained on (sigma 0-255, or JPEG quality).
-        name: for messages and reports.
-        device: "cpu", "cuda" or None/"auto".
-        tile: tile side in pixels (None: whole image up to ``auto_tile`` pixels, else 256).
-        overlap: pixels shared by neighbouring tiles (blended).
-        batch: tiles per forward pass.
+        name, device, tile, overlap, batch: as in :class:`~imagesmith.pipelines.base.Pipeline`.
         precision: "fp32", or "bf16" (autocast) for about twice the speed on CPUs with bf16
             units at a few thousandths of a dB; classical methods ignore it. Only the
             predicted correction is bf16: the models add it to the float32 input, so 16-bit
@@ -86,6 +75,9 @@ class RestorePipeline:
         ensemble: average the model over the 8 rotations and flips of each tile (geometric
             self-ensemble): 8x the time for a little more PSNR; classical methods ignore it.
     """
+
+    tasks = KINDS
+    what = "a restoration model"
 
     def __init__(
         self,
@@ -103,13 +95,8 @@ class RestorePipeline:
     ) -> None:
         if kind not in KINDS:
             raise UserError(f"unknown restoration {kind!r}; choose one of {', '.join(KINDS)}")
-        if precision not in PRECISIONS:
-            raise UserError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-        self.kind, self.name, self.precision = kind, name, precision
-        self.ensemble = ensemble
-        self.device = pick_device(device)
-        self.tile, self.overlap, self.batch = tile, overlap, batch
-        self.auto_tile, self.default_tile = 512 * 512, 256
+        super().__init__(name, device, precision, tile, overlap, batch)
+        self.kind, self.ensemble = kind, ensemble
         self.classical: str | None = None
         self._nets: dict[int, _Net] = {}
         if isinstance(model, str):
@@ -117,8 +104,9 @@ class RestorePipeline:
                 raise UserError(f"{model!r} is not a classical {kind} method")
             self.classical = model
         elif model is not None:
-            rng = level_range or _DEFAULT_RANGE[kind]
-            self._nets[channels] = self._place(model, channels, rng)
+            self._nets[channels] = _Net(
+                self.place(model), channels, default_level(kind, level_range)
+            )
         self._fixed = model is not None
 
     @classmethod
@@ -131,21 +119,17 @@ class RestorePipeline:
             return cls(kind, None, **kwargs)
         if str(name_or_path) in CLASSICAL_DENOISERS:
             return cls(kind, str(name_or_path), name=str(name_or_path), **kwargs)
-        model, channels, rng = cls._load(resolve(name_or_path), kind, str(name_or_path))
-        return cls(kind, model, channels, rng, name=str(name_or_path), **kwargs)
+        model, spec = cls._load_kind(name_or_path, kind)
+        return cls(
+            kind, model, spec.channels_in, spec.level.range, name=str(name_or_path), **kwargs
+        )
 
-    @staticmethod
-    def _load(folder: Path, kind: str, label: str) -> tuple[nn.Module, int, tuple[float, float]]:
-        config = read_config(folder)
-        if config.get("task") != kind:
-            raise UserError(f"{label}: not a {kind} model (task {config.get('task')!r})")
-        channels = int(config.get("channels", config.get("arch_args", {}).get("channels", 3)))
-        rng = tuple(config.get("level_range", _DEFAULT_RANGE[kind]))
-        return load_pretrained(folder), channels, (float(rng[0]), float(rng[1]))
-
-    def _place(self, model: nn.Module, channels: int, rng: tuple[float, float]) -> _Net:
-        model = model.eval().to(self.device, memory_format=torch.channels_last)
-        return _Net(model, channels, rng)
+    @classmethod
+    def _load_kind(cls, name_or_path: str | Path, kind: str):
+        model, spec = cls.load(name_or_path)
+        if spec.task != kind:
+            raise UserError(f"{name_or_path}: not a {kind} model (task {spec.task!r})")
+        return model, spec
 
     def _net_for(self, channels: int) -> _Net:
         """The model for an image with ``channels`` colour channels (defaults load lazily)."""
@@ -159,15 +143,15 @@ class RestorePipeline:
             if channels == 3:
                 raise
             name = default_model(self.kind, channels=3)  # no gray default: the colour one
-        model, c, rng = self._load(resolve(name), self.kind, name)
-        self._nets[channels] = self._place(model, c, rng)
+        model, spec = self._load_kind(name, self.kind)
+        self._nets[channels] = _Net(self.place(model), spec.channels_in, spec.level)
         return self._nets[channels]
 
     # -- levels -------------------------------------------------------------------------------
 
     def level_range(self, channels: int) -> tuple[float, float]:
         """Levels the model for ``channels``-channel images was trained on."""
-        return (0.0, 255.0) if self.classical else self._net_for(channels).level_range
+        return (0.0, 255.0) if self.classical else self._net_for(channels).level.range
 
     def resolve_level(
         self, x: torch.Tensor, level: float | str, source: str | None, rng: tuple[float, float]
@@ -211,12 +195,7 @@ class RestorePipeline:
     # -- running ------------------------------------------------------------------------------
 
     def n_tiles(self, height: int, width: int, tile: int | None = None) -> int:
-        t = self._tile_for(height, width, tile)
-        return 1 if t is None or self.classical else count_tiles(height, width, t, self.overlap)
-
-    def _tile_for(self, h: int, w: int, tile: int | None) -> int | None:
-        t = tile if tile is not None else self.tile
-        return choose_tile(h, w, t, self.overlap, self.auto_tile, self.default_tile)
+        return 1 if self.classical else super().n_tiles(height, width, tile)
 
     @torch.inference_mode()
     def restore_tensor(
@@ -242,21 +221,16 @@ class RestorePipeline:
                 on_tile(1)
             return out
         net = self._net_for(x.shape[0])
-        if net.channels == x.shape[0]:
-            return self._run(net, x, level, gain, tile, on_tile)
-        if net.channels == 3:  # gray image, colour model: replicate, keep the luma
-            if self.kind == "denoise":
-                # Replicated gray noise is identical in the three channels; colour denoisers
-                # learn independent noise per channel and remove much less of it (measured:
-                # denoise-color on BSD68 sigma 25 gives 23.7 dB, denoise-gray 29.1).
-                warnings.warn(
-                    f"{self.name} is a colour denoiser and works poorly on gray images; "
-                    "use a gray model (the default picks one)",
-                    stacklevel=2,
-                )
-            return rgb_to_gray(self._run(net, x.expand(3, -1, -1), level, gain, tile, on_tile))
-        # colour image, gray model: one channel at a time
-        return torch.cat([self._run(net, c[None], level, gain, tile, on_tile) for c in x])
+        if net.channels == 3 and x.shape[0] == 1 and self.kind == "denoise":
+            # Replicated gray noise is identical in the three channels; colour denoisers
+            # learn independent noise per channel and remove much less of it (measured:
+            # denoise-color on BSD68 sigma 25 gives 23.7 dB, denoise-gray 29.1).
+            warnings.warn(
+                f"{self.name} is a colour denoiser and works poorly on gray images; "
+                "use a gray model (the default picks one)",
+                stacklevel=2,
+            )
+        return on_channels(lambda c: self._run(net, c, level, gain, tile, on_tile), x, net.channels)
 
     def _run(
         self,
@@ -267,8 +241,7 @@ class RestorePipeline:
         tile: int | None,
         on_tile: Callable[[int], None] | None,
     ) -> torch.Tensor:
-        value = level / 255.0 if self.kind == "denoise" else level / 100.0
-        bf16 = self.precision == "bf16"
+        value = net.level.encode(level)
 
         def forward(batch: torch.Tensor) -> torch.Tensor:
             if gain > 0:
@@ -277,7 +250,7 @@ class RestorePipeline:
                 lv = torch.full((batch.shape[0],), value, device=batch.device)
             # bf16 autocast: about twice as fast on CPUs with bf16 units, for at most ~0.01 dB
             # (benchmarks/denoise.py prints both rows); float32 again before clamping.
-            with torch.autocast(batch.device.type, torch.bfloat16, enabled=bf16):
+            with self.autocast():
                 out = net.model(batch.contiguous(memory_format=torch.channels_last), lv)
             return out.float()
 
@@ -292,9 +265,7 @@ class RestorePipeline:
                     total += torch.rot90(y.flip(3) if mirror else y, -turns, (2, 3))
             return total / 8
 
-        t = self._tile_for(x.shape[1], x.shape[2], tile)
-        out = tiled_apply(fn, x, 1, t, self.overlap, self.batch, self.device, on_tile)
-        return out.clamp_(0, 1)
+        return self.tiled(fn, x, 1, tile, on_tile).clamp_(0, 1)
 
     def restore(
         self,
@@ -318,18 +289,11 @@ class RestorePipeline:
             raise UserError(f"gain must be >= 0, got {gain:g}")
         if gain > 0 and self.kind != "denoise":
             raise UserError("gain applies to denoising only")
-        img = as_image(image)
-        arr = img.to_float()
-        color = arr[..., :-1] if img.has_alpha else arr
-        x = torch.from_numpy(np.ascontiguousarray(color.transpose(2, 0, 1)))
-        value, estimated = self.resolve_level(x, level, img.source, self.level_range(x.shape[0]))
-        y = self.restore_tensor(x, value, gain, tile, on_tile)
-        out = y.permute(1, 2, 0).numpy()
-        if img.has_alpha:  # alpha is not noisy data: passed through bit for bit (as float)
-            out = np.concatenate([out, arr[..., -1:]], axis=-1)
-        return RestoreResult(
-            Image.from_float(out, img.bit_depth, icc_profile=img.icc_profile), value, estimated
-        )
+        p = prepare(image)
+        rng = self.level_range(p.color.shape[0])
+        value, estimated = self.resolve_level(p.color, level, p.image.source, rng)
+        y = self.restore_tensor(p.color, value, gain, tile, on_tile)
+        return RestoreResult(finish(y, p), value, estimated)
 
     def __call__(self, image: Any, level: float | str = "auto", **kwargs: Any) -> Image:
         """:meth:`restore`, returning only the image."""

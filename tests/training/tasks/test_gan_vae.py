@@ -9,7 +9,7 @@ from PIL import Image
 from safetensors.torch import load_file
 
 from imagesmith.errors import UserError
-from imagesmith.models.saving import read_config
+from imagesmith.models.spec import read_spec
 from imagesmith.pipelines.generate import GeneratePipeline
 from imagesmith.training.config import load_config
 from imagesmith.training.loop import resume_config, train
@@ -112,8 +112,8 @@ def test_gan_trains_resumes_exactly_and_samples(shapes, tmp_path, extra):
     assert (straight / "samples" / "step-0000003.png").is_file()
     assert (straight / "curves.png").is_file()
 
-    cfg = read_config(straight / "model")
-    assert cfg["task"] == "generate" and cfg["kind"] == "gan" and cfg["z_dim"] == 5
+    spec = read_spec(straight / "model")
+    assert spec.task == "generate" and spec.kind == "gan" and spec.z_dim == 5
     gen = GeneratePipeline.from_pretrained(straight)  # a run folder works
     a, b = gen.sample(6, seed=1), gen.sample(6, seed=1)
     assert a.shape == (6, 3, 28, 28) and torch.equal(a, b)
@@ -262,8 +262,8 @@ def test_classifier_learns_two_shapes(shapes, tmp_path):
     run = train(load_config(None, sets), tmp_path / "c", quiet=True)
     records = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
     assert [r["val/acc"] for r in records if "val/acc" in r][-1] >= 0.75  # chance is 0.5
-    cfg = read_config(run / "model")
-    assert cfg["task"] == "features" and cfg["class_names"] == ["disc", "square"]
+    spec = read_spec(run / "model")
+    assert spec.task == "features" and spec.class_names == ("disc", "square")
 
 
 def test_fid_is_logged_with_training_time(shapes, tmp_path, tiny_features_dir):

@@ -8,7 +8,7 @@ import torch
 from safetensors.torch import load_file
 
 from imagesmith.errors import UserError
-from imagesmith.models.saving import read_config
+from imagesmith.models.spec import read_spec
 from imagesmith.training.config import load_config
 from imagesmith.training.loop import resume_config, train
 
@@ -61,7 +61,7 @@ def test_inpaint_trains_and_resumes_exactly(photos, tmp_path, extra):
     a, _, keys = _train_and_resume(photos, tmp_path, 5, extra)
     assert {"d/loss", "g/hole_l1", "g/adv", "val/hole_psnr_0.3", "val/psnr"} <= keys
     assert list((a / "samples").glob("*.png"))
-    assert read_config(a / "model")["task"] == "inpaint"
+    assert read_spec(a / "model").task == "inpaint"
 
 
 def test_unknown_gan_loss(photos, tmp_path):

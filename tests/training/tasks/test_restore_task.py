@@ -8,7 +8,8 @@ import torch
 from safetensors.torch import load_file
 
 from imagesmith.errors import UserError
-from imagesmith.models.saving import read_config
+from imagesmith.models.denoisers import default_level
+from imagesmith.models.spec import ModelSpec, read_spec
 from imagesmith.training.config import load_config
 from imagesmith.training.loop import resume_config, train
 
@@ -54,8 +55,9 @@ def test_restore_trains_and_resumes_exactly(photos, tmp_path, task, extra, keys)
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
     records = [json.loads(x) for x in (a / "log.jsonl").read_text().splitlines()]
     assert keys <= {k for r in records for k in r}
-    cfg = read_config(a / "model")
-    assert cfg["task"] == task and cfg["arch_args"]["channels"] in (1, 3)
+    spec = read_spec(a / "model")
+    assert spec.task == task and spec.arch_args["channels"] == spec.channels_in in (1, 3)
+    assert spec.level is not None and spec.level.divisor == (255.0 if task == "denoise" else 100.0)
 
 
 def test_denoiser_learns(photos, tmp_path):
@@ -83,7 +85,11 @@ def test_grown_net_starts_as_its_source_and_trains_its_new_blocks(tmp_path):
     source = RestoreUNet(**args)
     for p in source.parameters():  # a "trained" net: no zero tail
         torch.nn.init.normal_(p, std=0.2)
-    save_pretrained(source, tmp_path / "src", "restore-unet-s", args, task="denoise")
+    save_pretrained(
+        source,
+        tmp_path / "src",
+        ModelSpec("restore-unet-s", "denoise", args, level=default_level("denoise")),
+    )
     grown = RestoreUNet(channels=1, widths=(4, 8, 8), blocks=(1, 2, 3))
     note = init_from(grown, str(tmp_path / "src"))
     assert "identity blocks: ['enc.1.1', 'mid.1', 'mid.2', 'dec.1.1']" in note

@@ -9,7 +9,7 @@ from PIL import Image
 from safetensors.torch import load_file
 
 from imagesmith.errors import UserError
-from imagesmith.models.saving import read_config
+from imagesmith.models.spec import read_spec
 from imagesmith.models.vgg import VGG19Features
 from imagesmith.pipelines.upscale import UpscalePipeline
 from imagesmith.training.config import load_config
@@ -66,8 +66,8 @@ def test_srgan_trains_and_resumes_exactly(photos, tmp_path, feature):
     assert {"d/loss", "g/pixel", "g/adv", "g/feature", "val/psnr"} <= keys
     if feature == "disc":
         assert any(r.get("g/feature", 0) > 0 for r in records)
-    cfg = read_config(a / "model")
-    assert cfg["task"] == "upscale" and cfg["kind"] == "gan" and cfg["scale"] == 4
+    spec = read_spec(a / "model")
+    assert spec.task == "upscale" and spec.kind == "gan" and spec.scale == 4
     assert UpscalePipeline.from_pretrained(a).scale == 4
 
 

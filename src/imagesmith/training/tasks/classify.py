@@ -20,6 +20,7 @@ from imagesmith.data.image_sets import ImageSet
 from imagesmith.errors import UserError
 from imagesmith.models.registry import create_model
 from imagesmith.models.saving import save_pretrained
+from imagesmith.models.spec import ModelSpec
 from imagesmith.training.config import TrainConfig
 from imagesmith.training.tasks.base import Phase
 from imagesmith.training.tasks.gan import held_out, load_images
@@ -78,14 +79,15 @@ class ClassifyTask:
         return {"acc": top1_accuracy(model, self._val.images, self._val.labels, device)}
 
     def release(self, model: nn.Module, folder: Path, **meta: Any) -> Path:
-        return save_pretrained(
-            model,
-            folder,
-            self.cfg.model.arch,
-            self.args,
+        c = self.cfg.images.channels
+        spec = ModelSpec(
+            arch=self.cfg.model.arch,
             task="features",
-            class_names=self.data.class_names,
-            data=self.data.source,
-            input_range=[-1, 1],
-            **meta,
+            arch_args=self.args,
+            channels_in=c,
+            channels_out=c,
+            value_range=(-1.0, 1.0),
+            class_names=tuple(self.data.class_names),
+            provenance={"data": self.data.source, **meta},
         )
+        return save_pretrained(model, folder, spec)

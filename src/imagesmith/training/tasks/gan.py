@@ -28,6 +28,7 @@ from imagesmith.losses.adversarial import KINDS, d_loss, g_loss, gradient_penalt
 from imagesmith.models.gans import standing_stats
 from imagesmith.models.registry import create_model
 from imagesmith.models.saving import save_pretrained
+from imagesmith.models.spec import ModelSpec
 from imagesmith.training.config import TrainConfig, expand
 from imagesmith.training.tasks.base import Phase
 from imagesmith.training.tasks.fid_monitor import FIDMonitor
@@ -304,16 +305,18 @@ class GANTask:
 
     def release(self, model: nn.Module, folder: Path, **meta: Any) -> Path:
         standing_stats(model)
-        return save_pretrained(
-            model,
-            folder,
-            self.cfg.model.arch,
-            self.g_args,
+        c = self.cfg.images.channels
+        spec = ModelSpec(
+            arch=self.cfg.model.arch,
             task="generate",
+            arch_args=self.g_args,
+            channels_in=c,
+            channels_out=c,
+            value_range=(-1.0, 1.0),
             kind="gan",
             z_dim=self.z_dim,
-            class_names=self.data.class_names if self.num_classes else [],
-            data=self.data.source,
+            class_names=tuple(self.data.class_names) if self.num_classes else (),
             data_options=data_options(self.cfg),
-            **meta,
+            provenance={"data": self.data.source, **meta},
         )
+        return save_pretrained(model, folder, spec)

@@ -37,7 +37,8 @@ from imagesmith.metrics.evaluate_restore import load_clean
 from imagesmith.metrics.inpaint import hole_psnr
 from imagesmith.models.inpainters import prefill_crop
 from imagesmith.models.registry import create_model
-from imagesmith.models.saving import save_pretrained
+from imagesmith.models.saving import save_pretrained, tiling_needs
+from imagesmith.models.spec import ModelSpec
 from imagesmith.training.config import TrainConfig, expand
 from imagesmith.training.tasks.base import Phase
 
@@ -211,15 +212,17 @@ class InpaintTask:
         write_image(grid, path)
 
     def release(self, model: nn.Module, folder: Path, **meta: Any) -> Path:
-        return save_pretrained(
-            model,
-            folder,
-            self.cfg.model.arch,
-            self.arch_args,
+        arch, c = self.cfg.model.arch, getattr(model, "channels", 3)
+        spec = ModelSpec(
+            arch=arch,
             task="inpaint",
-            channels=getattr(model, "channels", 3),
-            **meta,
+            arch_args=self.arch_args,
+            channels_in=c,
+            channels_out=c,
+            tiling=tiling_needs(model, arch),
+            provenance=meta,
         )
+        return save_pretrained(model, folder, spec)
 
 
 def _shrink(x: torch.Tensor, factor: int) -> torch.Tensor:

@@ -20,18 +20,15 @@ from imagesmith.errors import UserError
 from imagesmith.losses.pixel import pixel_loss
 from imagesmith.metrics.evaluate import mean_score
 from imagesmith.metrics.evaluate_restore import evaluate_restorer, load_clean
+from imagesmith.models.denoisers import default_level
 from imagesmith.models.registry import create_model
-from imagesmith.models.saving import save_pretrained
+from imagesmith.models.saving import save_pretrained, tiling_needs
+from imagesmith.models.spec import ModelSpec
 from imagesmith.training.config import TrainConfig, expand
 from imagesmith.training.tasks.base import Phase
 from imagesmith.training.tasks.upscale import init_from
 
-__all__ = ["RestoreTask", "level_input"]
-
-
-def level_input(kind: str, level: float) -> float:
-    """The model's level-map value for a user level: sigma (0-255) / 255, or quality / 100."""
-    return level / 255.0 if kind == "denoise" else level / 100.0
+__all__ = ["RestoreTask"]
 
 
 class RestoreTask:
@@ -88,7 +85,7 @@ class RestoreTask:
         model.eval()
 
         def run(degraded: torch.Tensor, level: float) -> torch.Tensor:
-            lv = torch.tensor([level_input(self.kind, level)], device=device)
+            lv = torch.tensor([default_level(self.kind).encode(level)], device=device)
             return model(degraded[None].to(device), lv)[0].cpu().clamp(0, 1)
 
         out: dict[str, float] = {}
@@ -100,13 +97,15 @@ class RestoreTask:
         return out
 
     def release(self, model: nn.Module, folder: Path, **meta: Any) -> Path:
-        return save_pretrained(
-            model,
-            folder,
-            self.cfg.model.arch,
-            self.arch_args,
+        arch, c = self.cfg.model.arch, self.cfg.restore.channels
+        spec = ModelSpec(
+            arch=arch,
             task=self.kind,
-            channels=self.cfg.restore.channels,
-            level_range=list(self.level_range),
-            **meta,
+            arch_args=self.arch_args,
+            channels_in=c,
+            channels_out=c,
+            level=default_level(self.kind, self.level_range),
+            tiling=tiling_needs(model, arch),
+            provenance=meta,
         )
+        return save_pretrained(model, folder, spec)

@@ -14,7 +14,8 @@ from imagesmith.errors import UserError
 from imagesmith.losses.pixel import pixel_loss
 from imagesmith.metrics.evaluate import evaluate_upscaler, load_hr, mean_score
 from imagesmith.models.registry import create_model
-from imagesmith.models.saving import load_pretrained, save_pretrained
+from imagesmith.models.saving import load_pretrained, save_pretrained, tiling_needs
+from imagesmith.models.spec import ModelSpec
 from imagesmith.models.srnets import ResBlock
 from imagesmith.training.config import TrainConfig, expand
 from imagesmith.training.tasks.base import Phase
@@ -67,6 +68,8 @@ def init_from(model: nn.Module, source: str) -> str:
 
 
 class UpscaleTask:
+    release_kind = ""  # the spec's kind: "gan" for adversarial fine-tunes (a subclass)
+
     def __init__(self, cfg: TrainConfig) -> None:
         if cfg.scale not in (2, 3, 4):
             raise UserError(f"scale must be 2, 3 or 4, got {cfg.scale}")
@@ -114,12 +117,14 @@ class UpscaleTask:
         return {"psnr": score.psnr, "ssim": score.ssim}
 
     def release(self, model: nn.Module, folder: Path, **meta: Any) -> Path:
-        return save_pretrained(
-            model,
-            folder,
-            self.cfg.model.arch,
-            self.arch_args,
+        arch = self.cfg.model.arch
+        spec = ModelSpec(
+            arch=arch,
             task="upscale",
+            arch_args=self.arch_args,
             scale=self.cfg.scale,
-            **meta,
+            kind=self.release_kind,
+            tiling=tiling_needs(model, arch),
+            provenance=meta,
         )
+        return save_pretrained(model, folder, spec)

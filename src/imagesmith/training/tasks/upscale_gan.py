@@ -36,6 +36,8 @@ FEATURES = ("vgg19", "disc", "none")
 
 
 class UpscaleGANTask(UpscaleTask):
+    release_kind = "gan"
+
     def __init__(self, cfg: TrainConfig) -> None:
         super().__init__(cfg)
         g, s = cfg.gan, cfg.srgan
@@ -104,6 +106,4 @@ class UpscaleGANTask(UpscaleTask):
         }
 
     def release(self, model: nn.Module, folder: Path, **meta: Any) -> Path:
-        return super().release(
-            model, folder, kind="gan", feature_loss=self.cfg.srgan.feature, **meta
-        )
+        return super().release(model, folder, feature_loss=self.cfg.srgan.feature, **meta)

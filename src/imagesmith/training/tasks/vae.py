@@ -22,6 +22,7 @@ from imagesmith.io.image import write_image
 from imagesmith.losses.kl import elbo_terms
 from imagesmith.models.registry import create_model
 from imagesmith.models.saving import save_pretrained
+from imagesmith.models.spec import ModelSpec
 from imagesmith.training.config import TrainConfig
 from imagesmith.training.tasks.base import Phase
 from imagesmith.training.tasks.gan import data_options, fid_monitor, held_out, load_images
@@ -113,16 +114,17 @@ class VAETask:
             write_image(grid, out)
 
     def release(self, model: nn.Module, folder: Path, **meta: Any) -> Path:
-        return save_pretrained(
-            model,
-            folder,
-            self.cfg.model.arch,
-            self.args,
+        c = self.cfg.images.channels
+        spec = ModelSpec(
+            arch=self.cfg.model.arch,
             task="generate",
+            arch_args=self.args,
+            channels_in=c,
+            channels_out=c,
+            value_range=(-1.0, 1.0),
             kind="vae",
             z_dim=model.z_dim,
-            beta=self.cfg.vae.beta,
-            data=self.data.source,
             data_options=data_options(self.cfg),
-            **meta,
+            provenance={"data": self.data.source, "beta": self.cfg.vae.beta, **meta},
         )
+        return save_pretrained(model, folder, spec)

@@ -1,0 +1,169 @@
+"""What every inference pipeline shares, written once.
+
+* Loading: :meth:`Pipeline.from_pretrained` takes a shipped name, a model folder or a training
+  run, reads the :class:`~imagesmith.models.spec.ModelSpec` and refuses another task's model.
+* Images in and out: :func:`prepare` turns a path, PIL image, numpy array or
+  :class:`~imagesmith.io.image.Image` into a (C, H, W) float tensor in [0, 1] plus its alpha;
+  :func:`finish` turns a result back into an ``Image`` with the input's bit depth, ICC profile
+  and alpha (resized with MATLAB bicubic when the output is larger); :func:`on_channels` runs a
+  1- or 3-channel model on a gray or colour image (gray stays gray).
+* Device, precision and tiling: ``device`` ("cpu", "cuda", "auto"), ``precision`` ("fp32",
+  or "bf16" autocast), and :meth:`Pipeline.tiled`, which runs a model tile by tile with blended
+  overlaps (:mod:`imagesmith.functional.tiles`) so memory stays bounded for any image size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from imagesmith.errors import UserError
+from imagesmith.functional.color import rgb_to_gray
+from imagesmith.functional.resize import imresize
+from imagesmith.functional.tensor_image import to_chw, to_hwc
+from imagesmith.functional.tiles import choose_tile, count_tiles, tiled_apply
+from imagesmith.io.image import Image, as_image
+from imagesmith.models.saving import load_model
+from imagesmith.models.spec import ModelSpec
+from imagesmith.pipelines.device import pick_device
+from imagesmith.zoo import resolve
+
+__all__ = ["Pipeline", "Prepared", "prepare", "finish", "on_channels", "PRECISIONS"]
+
+PRECISIONS = ("fp32", "bf16")  # inference arithmetic of learned models
+
+TensorFn = Callable[[torch.Tensor], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An input image ready for a model.
+
+    ``color``: (C, H, W) float32 in [0, 1], C = 1 (gray) or 3; ``alpha``: (1, H, W) float32 in
+    [0, 1] or None; ``image``: the input as read (bit depth, ICC profile, source path).
+    """
+
+    image: Image
+    color: torch.Tensor
+    alpha: torch.Tensor | None
+
+
+def prepare(image: Any) -> Prepared:
+    """A path, PIL image, numpy array or Image -> :class:`Prepared`."""
+    img = as_image(image)
+    x = to_chw(img.to_float())
+    if img.has_alpha:
+        return Prepared(img, x[:-1], x[-1:])
+    return Prepared(img, x, None)
+
+
+def finish(color: torch.Tensor, prepared: Prepared, alpha: torch.Tensor | None = None) -> Image:
+    """A result (C, h, w) float in [0, 1] -> Image at the input's bit depth and ICC profile.
+
+    The input's alpha is re-attached: as it was when the size is unchanged (alpha is not noisy
+    data), MATLAB-bicubic resized otherwise; ``alpha`` (1, h, w) replaces it when given.
+    """
+    if alpha is None and prepared.alpha is not None:
+        alpha = prepared.alpha
+        if alpha.shape[-2:] != color.shape[-2:]:
+            alpha = imresize(alpha, color.shape[-1] / alpha.shape[-1]).clamp(0, 1)
+    planes = [color.float()] if alpha is None else [color.float(), alpha.float()]
+    out = to_hwc(torch.cat(planes))
+    return Image.from_float(out, prepared.image.bit_depth, icc_profile=prepared.image.icc_profile)
+
+
+def on_channels(fn: TensorFn, x: torch.Tensor, model_channels: int) -> torch.Tensor:
+    """Run ``fn`` (a model for ``model_channels``-channel images) on ``x`` (C, H, W), C = 1 or 3.
+
+    A gray image with a colour model is replicated to RGB and the output's BT.601 luma kept (gray
+    stays gray); a colour image with a gray model is processed one channel at a time.
+    """
+    c = x.shape[0]
+    if c == model_channels:
+        return fn(x)
+    if model_channels == 3 and c == 1:
+        return rgb_to_gray(fn(x.expand(3, -1, -1)))
+    if model_channels == 1 and c == 3:
+        return torch.cat([fn(p[None]) for p in x])
+    raise UserError(f"a {model_channels}-channel model cannot process a {c}-channel image")
+
+
+class Pipeline:
+    """Base of the task pipelines: loading, device, precision and tiling.
+
+    Args:
+        name: for messages and reports.
+        device: "cpu", "cuda[:N]" or None/"auto".
+        precision: "fp32", or "bf16" (autocast; about 2x faster on CPUs with bf16 units).
+        tile: tile side in input pixels (None: the whole image up to ``auto_tile`` pixels, tiles
+            of ``default_tile`` above, so memory stays bounded for any size).
+        overlap: input pixels neighbouring tiles share (blended); None: the model's spec says.
+        batch: tiles per forward pass.
+    """
+
+    tasks: ClassVar[tuple[str, ...]] = ()  # spec tasks this pipeline runs
+    what: ClassVar[str] = "model"  # in messages: "not an upscaling model"
+    auto_tile: ClassVar[int] = 512 * 512
+    default_tile: ClassVar[int] = 256
+
+    def __init__(
+        self,
+        name: str = "model",
+        device: str | None = "cpu",
+        precision: str = "fp32",
+        tile: int | None = None,
+        overlap: int = 16,
+        batch: int = 4,
+    ) -> None:
+        if precision not in PRECISIONS:
+            raise UserError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        self.name, self.precision = name, precision
+        self.device = pick_device(device)
+        self.tile, self.overlap, self.batch = tile, overlap, batch
+
+    @classmethod
+    def load(cls, name_or_path: str | Path) -> tuple[nn.Module, ModelSpec]:
+        """The model and spec of a zoo name, model folder or run; another task's is refused."""
+        model, spec = load_model(resolve(name_or_path))
+        if spec.task not in cls.tasks:
+            raise UserError(f"{name_or_path}: not {cls.what} (task {spec.task!r})")
+        return model, spec
+
+    def place(self, model: nn.Module) -> nn.Module:
+        """``model`` in eval mode on the pipeline's device, channels-last (faster CPU convs)."""
+        return model.eval().to(self.device, memory_format=torch.channels_last)
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        """bf16 autocast when asked for, else nothing."""
+        if self.precision != "bf16":
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, torch.bfloat16)
+
+    def tile_for(self, h: int, w: int, tile: int | None = None) -> int | None:
+        """The tile side used for an h x w input (None: whole image)."""
+        t = tile if tile is not None else self.tile
+        return choose_tile(h, w, t, self.overlap, self.auto_tile, self.default_tile)
+
+    def n_tiles(self, height: int, width: int, tile: int | None = None) -> int:
+        """How many tiles an image of this size is processed in (for progress bars)."""
+        t = self.tile_for(height, width, tile)
+        return 1 if t is None else count_tiles(height, width, t, self.overlap)
+
+    def tiled(
+        self,
+        fn: TensorFn,
+        x: torch.Tensor,
+        scale: int = 1,
+        tile: int | None = None,
+        on_tile: Callable[[int], None] | None = None,
+    ) -> torch.Tensor:
+        """Apply ``fn`` (N, C, h, w) -> (N, C', s*h, s*w) to ``x`` (C, H, W) on the CPU, tile by
+        tile on the device; returns (C', s*H, s*W) float32 on the CPU, not clamped."""
+        t = self.tile_for(x.shape[1], x.shape[2], tile)
+        return tiled_apply(fn, x.float(), scale, t, self.overlap, self.batch, self.device, on_tile)
