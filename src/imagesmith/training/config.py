@@ -213,6 +213,7 @@ class TrainConfig:
 # Sections that mean nothing to a task are left out of its saved config.yaml.
 _UNUSED_SECTIONS = {
     "upscale": ("images", "gan", "vae", "srgan", "restore", "inpaint"),
+    "upscale-real": ("images", "gan", "vae", "srgan", "restore", "inpaint"),
     "upscale-gan": ("images", "vae", "restore", "inpaint"),
     "gan": ("vae", "srgan", "restore", "inpaint"),
     "vae": ("gan", "srgan", "restore", "inpaint"),

@@ -7,7 +7,7 @@ from imagesmith.training.config import TrainConfig
 
 __all__ = ["make_task", "TASKS"]
 
-TASKS = ("upscale", "upscale-gan", "gan", "vae", "classify", "denoise", "dejpeg", "inpaint")
+TASKS = ("upscale", "upscale-real", "upscale-gan", "gan", "vae", "classify", "denoise", "dejpeg", "inpaint")
 
 
 def make_task(cfg: TrainConfig):
@@ -15,6 +15,10 @@ def make_task(cfg: TrainConfig):
         from imagesmith.training.tasks.upscale import UpscaleTask
 
         return UpscaleTask(cfg)
+    if cfg.task == "upscale-real":
+        from imagesmith.training.tasks.upscale_real import RealUpscaleTask
+
+        return RealUpscaleTask(cfg)
     if cfg.task == "upscale-gan":
         from imagesmith.training.tasks.upscale_gan import UpscaleGANTask
 

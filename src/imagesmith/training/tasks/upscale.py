@@ -70,9 +70,9 @@ def init_from(model: nn.Module, source: str) -> str:
 class UpscaleTask:
     release_kind = ""  # the spec's kind: "gan" for adversarial fine-tunes (a subclass)
 
-    def __init__(self, cfg: TrainConfig) -> None:
-        if cfg.scale not in (2, 3, 4):
-            raise UserError(f"scale must be 2, 3 or 4, got {cfg.scale}")
+    def __init__(self, cfg: TrainConfig, scales: tuple[int, ...] = (2, 3, 4)) -> None:
+        if cfg.scale not in scales:
+            raise UserError(f"scale must be one of {scales}, got {cfg.scale}")
         self.cfg = cfg
         self.arch_args = {"scale": cfg.scale, **cfg.model.args}
         self.model = create_model(cfg.model.arch, **self.arch_args)
