@@ -102,6 +102,8 @@ def test_eval_inpaint_prints_bins(tmp_path, capsys):
         "6",
         "--extractor",
         "none",
+        "--masks",
+        SHARED / "inpaint" / "masks_irregular_test",
     )
     assert code == 0 and "ip-bins" in out
     rows = [line for line in out.splitlines() if line.startswith(("1-10%", "50-60%"))]
@@ -116,5 +118,7 @@ def test_eval_inpaint_prints_bins(tmp_path, capsys):
         "7",
         "--model",
         "opencv-telea",
+        "--masks",
+        SHARED / "inpaint" / "masks_irregular_test",
     )
     assert code == 2 and "--bins" in err

@@ -7,6 +7,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "imagesmith"
 
 RANK = {
     "errors": 0,
+    "capabilities": 1,
     "io": 1,
     "functional": 1,
     "zoo": 1,

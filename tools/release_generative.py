@@ -34,7 +34,7 @@ from imagesmith.metrics.extractors import load_extractor
 from imagesmith.models.saving import half_precision_copy, load_pretrained
 from imagesmith.models.spec import read_spec
 from imagesmith.pipelines.generate import GeneratePipeline
-from imagesmith.training.config import TrainConfig, apply_overrides, expand
+from imagesmith.training.config import expand, resolve_config
 from imagesmith.training.tasks.classify import top1_accuracy
 from imagesmith.training.tasks.gan import load_images
 
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.half:
         src = half_precision_copy(src, args.run / "model-fp16")
     config = read_spec(src).to_dict()
-    cfg = apply_overrides(TrainConfig(), yaml.safe_load((args.run / "config.yaml").read_text()))
+    cfg = resolve_config(yaml.safe_load((args.run / "config.yaml").read_text()))
     task = config["task"]
     arch_args = config["arch_args"]
     params = sum(p.numel() for p in load_pretrained(src).parameters())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -206,12 +207,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    if args.eval_task == "generate":
-        return _eval_generate(args)
-    if args.eval_task in ("denoise", "dejpeg"):
-        return _eval_restore(args)
-    if args.eval_task == "inpaint":
-        return _eval_inpaint(args)
+    from imagesmith.capabilities import capability
+
+    return _EVALUATORS[capability(args.eval_task).protocol](args)
+
+
+def _eval_upscale(args: argparse.Namespace) -> int:
     from imagesmith.metrics.evaluate import (
         bicubic_upscaler,
         evaluate_upscaler,
@@ -471,7 +472,10 @@ def _eval_inpaint(args: argparse.Namespace) -> int:
     from imagesmith.pipelines.inpaint import InpaintPipeline
     from imagesmith.training.config import expand
 
-    masks = bin_masks(args.masks or expand("${IMAGESMITH_DATA}/inpaint/masks_irregular_test"))
+    if not (args.masks or os.environ.get("IMAGESMITH_DATA")):
+        raise UserError("give --masks FOLDER (or set IMAGESMITH_DATA to the data sets folder)")
+    masks_dir = args.masks or expand("${IMAGESMITH_DATA}/inpaint/masks_irregular_test")
+    masks = bin_masks(masks_dir)
     images = []
     for folder in args.data:
         found = load_clean(folder, 3)
@@ -510,3 +514,12 @@ def _eval_inpaint(args: argparse.Namespace) -> int:
             "clean vs filled 32x32 patches centred on hole pixels (4 per image, seeded)"
         )
     return 0
+
+
+# How ``imagesmith eval TASK`` measures each protocol of the capability table.
+_EVALUATORS = {
+    "sr-y": _eval_upscale,
+    "dn-rgb": _eval_restore,
+    "ip-bins": _eval_inpaint,
+    "fid-card": _eval_generate,
+}

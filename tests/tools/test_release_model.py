@@ -39,9 +39,10 @@ def test_wall_time_sums_resumed_segments(tmp_path):
     assert wall_time(tmp_path / "old") == 7.5
 
 
-def test_objective_cell_names_the_srgan_terms_and_the_schedule():
+def test_objective_cell_names_the_srgan_terms_and_the_schedule(monkeypatch):
     from imagesmith.training.config import load_config, to_dict
 
+    monkeypatch.setenv("IMAGESMITH_DATA", "/data")
     objective_cell = _module().objective_cell
     srgan = to_dict(load_config(TOOLS.parent / "configs/upscale/srgan-x4.yaml"))
     cell = objective_cell(srgan)

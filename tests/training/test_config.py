@@ -30,6 +30,8 @@ def test_type_errors_and_bad_items():
         load_config(None, ["steps=true"])
     with pytest.raises(UserError, match="key=value"):
         parse_set(["steps"])
+    with pytest.raises(UserError, match="not a YAML value"):
+        parse_set(["data.train_dirs=[${X}/a]"])
     with pytest.raises(UserError, match="not found"):
         load_config("/nonexistent.yaml")
     assert load_config(None, ["optim.lr=1"]).optim.lr == 1.0  # int promoted to float
@@ -39,11 +41,51 @@ def test_env_expansion(monkeypatch):
     monkeypatch.setenv("IMAGESMITH_DATA", "/data")
     assert expand("${IMAGESMITH_DATA}/x") == "/data/x"
     monkeypatch.delenv("IMAGESMITH_DATA")
-    assert expand("${IMAGESMITH_DATA}/x") == "../shared/datasets/x"
+    with pytest.raises(UserError, match="IMAGESMITH_DATA is not set"):
+        expand("${IMAGESMITH_DATA}/x")  # the library has no default data folder
     assert expand("${NOPE_VAR:-d}") == "d"
     with pytest.raises(UserError):
         expand("${NOPE_VAR}")
 
 
-def test_defaults_are_valid():
-    assert TrainConfig().task == "upscale"
+def test_defaults_are_valid_and_point_at_no_data():
+    cfg = TrainConfig()
+    assert cfg.task == "upscale" and cfg.data.train_dirs == [] and cfg.data.val_dir is None
+
+
+def test_paths_are_expanded_once_at_load(tmp_path, monkeypatch):
+    monkeypatch.setenv("IMAGESMITH_DATA", str(tmp_path))
+    cfg = load_config(
+        None,
+        ["data.train_dirs=['${IMAGESMITH_DATA}/a', /b]", "model.init_from=${IMAGESMITH_DATA}/m"],
+    )
+    assert cfg.data.train_dirs == [f"{tmp_path}/a", "/b"] and cfg.model.init_from == f"{tmp_path}/m"
+
+
+def test_each_task_has_its_own_sections_only():
+    restore = load_config(None, ["task=denoise", "restore.channels=1"])
+    assert restore.restore.channels == 1 and "restore" in to_dict(restore)
+    assert "gan" not in to_dict(restore) and "images" not in to_dict(restore)
+    with pytest.raises(UserError, match="unknown config key 'restore'"):
+        load_config(None, ["restore.channels=1"])  # task upscale has no restore section
+    gan = load_config(None, ["task=gan"])
+    assert set(to_dict(gan)) >= {"gan", "images"} and "restore" not in to_dict(gan)
+    with pytest.raises(UserError, match="unknown training task"):
+        load_config(None, ["task=paint"])
+
+
+def test_recipes_inherit_from_a_base(tmp_path):
+    (tmp_path / "base.yaml").write_text(
+        "task: denoise\nsteps: 9\nrestore: {patch: 32, channels: 1}\n"
+    )
+    (tmp_path / "mid.yaml").write_text("base: base.yaml\nrestore: {patch: 48}\nname: mid\n")
+    (tmp_path / "leaf.yaml").write_text("base: mid.yaml\nsteps: 3\n")
+    cfg = load_config(tmp_path / "leaf.yaml")
+    assert (cfg.task, cfg.steps, cfg.name) == ("denoise", 3, "mid")
+    assert (cfg.restore.patch, cfg.restore.channels) == (48, 1)  # nested keys merge
+    (tmp_path / "loop.yaml").write_text("base: loop.yaml\n")
+    with pytest.raises(UserError, match="loop"):
+        load_config(tmp_path / "loop.yaml")
+    (tmp_path / "orphan.yaml").write_text("base: missing.yaml\n")
+    with pytest.raises(UserError, match="not found"):
+        load_config(tmp_path / "orphan.yaml")

@@ -16,8 +16,23 @@ def test_there_are_recipes():
 
 
 @pytest.mark.parametrize("path", RECIPES, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_recipe_is_valid(path):
+def test_recipe_is_valid(path, monkeypatch):
+    monkeypatch.setenv("IMAGESMITH_DATA", "/data")
     cfg = load_config(path)
     assert cfg.task in TASKS
     assert cfg.model.arch in list_models()
     assert cfg.steps > 0 and cfg.name
+    assert all(d.startswith("/data/") for d in cfg.data.train_dirs)
+
+
+def test_recipe_families_are_short_diffs_of_a_base():
+    """Denoise, inpaint and upscale recipes inherit from a base; each adds a few lines."""
+    for family in ("denoise", "inpaint", "upscale"):
+        for path in sorted((RECIPES[0].parents[1] / family).glob("*.yaml")):
+            if path.name == "base.yaml":
+                continue
+            lines = [
+                x for x in path.read_text().splitlines() if x.strip() and not x.startswith("#")
+            ]
+            assert lines[0].startswith("base: "), path
+            assert len(lines) <= 25, f"{path}: {len(lines)} lines"

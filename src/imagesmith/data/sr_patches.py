@@ -23,6 +23,7 @@ __all__ = [
     "SRPatchDataset",
     "ResumableBatchSampler",
     "load_folder",
+    "load_folders",
     "random_patch",
     "item_seed",
 ]
@@ -43,6 +44,14 @@ def load_folder(folder: str | Path, min_side: int = 0) -> list[torch.Tensor]:
         if min(t.shape[-2:]) >= min_side:
             out.append(t.contiguous())
     return out
+
+
+def load_folders(folders: Sequence[str | Path], min_side: int = 0) -> list[torch.Tensor]:
+    """:func:`load_folder` of each folder, concatenated; no folder is a UserError (a recipe must
+    say where its training images are: ``data.train_dirs``)."""
+    if not folders:
+        raise UserError("no training images: set data.train_dirs to one or more image folders")
+    return [im for folder in folders for im in load_folder(folder, min_side)]
 
 
 class SRPatchDataset(Dataset):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from imagesmith.capabilities import CAPABILITIES
 from imagesmith.errors import UserError
 from imagesmith.io.atomic import atomic_write
 
@@ -33,7 +34,7 @@ __all__ = [
 SPEC_VERSION = 2  # 1: the loose config.json of earlier releases (no version key)
 CONFIG_NAME = "config.json"
 # What a released model does; a pipeline accepts the specs of its own tasks only.
-SPEC_TASKS = ("upscale", "denoise", "dejpeg", "inpaint", "generate", "features")
+SPEC_TASKS = tuple(CAPABILITIES)
 WEIGHT_DTYPES = ("float32", "float16")
 
 

@@ -4,37 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from imagesmith.errors import UserError
+from imagesmith.capabilities import CAPABILITIES, capability
 
 __all__ = ["load_pipeline", "TASKS"]
 
-TASKS = ("upscale", "generate", "denoise", "dejpeg", "inpaint")
+# Tasks with a pipeline (the capability table's, less feature extractors).
+TASKS = tuple(name for name, c in CAPABILITIES.items() if c.pipeline)
 
 
 def load_pipeline(task: str, model: str | None = None, **kwargs: Any):
-    """Build the pipeline for ``task`` with a shipped model name or a model folder.
+    """Build the pipeline for ``task`` with a shipped model name, a model folder, or None for
+    the task's default model.
 
     Examples: ``up = load_pipeline("upscale", scale=4); out = up("photo.jpg")``;
-    ``dn = load_pipeline("denoise"); out = dn("noisy.png", level=25)``.
+    ``dn = load_pipeline("denoise"); out = dn("noisy.png", level=25)``;
+    ``gen = load_pipeline("generate"); images = gen(16, seed=0)``.
     """
-    if task == "upscale":
-        from imagesmith.pipelines.upscale import UpscalePipeline
+    cap = capability(task)
+    if not cap.pipeline:
+        from imagesmith.errors import UserError
 
-        return UpscalePipeline.from_pretrained(model, **kwargs)
-    if task == "generate":
-        from imagesmith.pipelines.generate import GeneratePipeline
-
-        if model is None:
-            from imagesmith.zoo import default_model
-
-            model = default_model("generate")
-        return GeneratePipeline.from_pretrained(model, **kwargs)
-    if task in ("denoise", "dejpeg"):
-        from imagesmith.pipelines.restore import RestorePipeline
-
-        return RestorePipeline.from_pretrained(model, kind=task, **kwargs)
-    if task == "inpaint":
-        from imagesmith.pipelines.inpaint import InpaintPipeline
-
-        return InpaintPipeline.from_pretrained(model, **kwargs)
-    raise UserError(f"unknown task {task!r}; known: {', '.join(TASKS)}")
+        raise UserError(f"{task} models have no pipeline; known: {', '.join(TASKS)}")
+    return cap.load_pipeline_class().from_pretrained(model, **cap.pipeline_args, **kwargs)

@@ -1,12 +1,21 @@
-"""Training configuration: dataclasses with defaults, YAML files and ``--set`` hold overrides.
+"""Training configuration: dataclasses with defaults; recipes (YAML) and ``--set`` override them.
 
-Unknown keys fail loudly (a typo must not silently train the wrong model). Strings may use
-``${VAR}`` or ``${VAR:-default}``; ``IMAGESMITH_DATA`` defaults to ``../shared/datasets``.
+A recipe names its training task (``task:``); the config is :class:`TrainConfig` (what every task
+reads) plus the sections that task owns (``restore:``, ``gan:``, ...), typed by dataclasses that
+live next to the task (:data:`imagesmith.capabilities.TRAINING_TASKS` names them). Unknown keys
+fail loudly, including another task's section: a typo must not silently train the wrong model.
+
+A recipe may start with ``base: other.yaml`` (relative to the recipe): the base is loaded first
+(recursively) and the recipe's keys override it, so a family of recipes is one base plus a few
+lines each. Strings with ``${VAR}`` or ``${VAR:-default}`` are expanded once, when the config is
+loaded (e.g. ``${IMAGESMITH_DATA}/sr_train/T91``); an unset variable without a default is an error.
+There are no default data paths: a recipe says where its images are.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -15,26 +24,26 @@ from typing import Any
 
 import yaml
 
+from imagesmith.capabilities import training_task
 from imagesmith.errors import UserError
 
 __all__ = [
     "TrainConfig",
+    "resolve_config",
     "DataConfig",
     "ModelConfig",
     "OptimConfig",
     "ImagesConfig",
-    "GANConfig",
-    "VAEConfig",
-    "SRGANConfig",
-    "RestoreConfig",
-    "InpaintConfig",
+    "config_class",
     "load_config",
+    "read_recipe",
     "apply_overrides",
     "parse_set",
     "to_dict",
+    "expand",
 ]
 
-ENV_DEFAULTS = {"IMAGESMITH_DATA": "../shared/datasets"}
+BASE_KEY = "base"  # a recipe's parent recipe
 
 
 @dataclass
@@ -46,13 +55,10 @@ class ModelConfig:
 
 @dataclass
 class DataConfig:
-    train_dirs: list[str] = field(
-        default_factory=lambda: [
-            "${IMAGESMITH_DATA}/sr_train/T91",
-            "${IMAGESMITH_DATA}/sr_train/BSD200",
-        ]
-    )
-    val_dir: str | None = "${IMAGESMITH_DATA}/sr/Set5/HR"
+    """Image folders of the patch-based tasks (upscale, restore, inpaint)."""
+
+    train_dirs: list[str] = field(default_factory=list)
+    val_dir: str | None = None
     lr_patch: int = 48
     batch_size: int = 16
     epoch_length: int = 3200
@@ -75,7 +81,7 @@ class OptimConfig:
 class ImagesConfig:
     """An image set for generative models (``data/image_sets.py``): folder, archive or idx."""
 
-    source: str = "${IMAGESMITH_DATA}/generation/fashion_mnist"
+    source: str = ""
     split: str | None = "train"
     val_split: str | None = "test"  # held-out images for VAE likelihoods and GAN metrics
     resolution: int = 28
@@ -90,95 +96,9 @@ class ImagesConfig:
 
 
 @dataclass
-class GANConfig:
-    discriminator: ModelConfig = field(default_factory=lambda: ModelConfig(arch="dcgan-d"))
-    loss: str = "ns"  # "ns" (BCE as in DCGAN), "minimax", "hinge", "wgan"
-    gp_weight: float = 0.0  # WGAN-GP lambda (10 in the paper)
-    r1_gamma: float = 0.0  # R1 penalty weight on real data
-    # Lazy R1 (StyleGAN2): the penalty on every k-th D step only, weighted by k, in fp32 on a
-    # separate pass. It costs a double backward, so k = 16 saves about a fifth of a D+G step.
-    r1_every: int = 1
-    n_critic: int = 1  # discriminator steps per generator step
-    d_lr: float = 0.0  # 0: optim.lr
-    g_lr: float = 0.0  # 0: optim.lr
-    diffaug: str = ""  # DiffAugment policy for D's inputs, e.g. "color,translation,cutout"
-    # FastGAN's self-supervised D: weight of the L1 loss between the real images D sees and its
-    # decoders' reconstructions of them (0: off). Needs a D with reconstruct(), e.g. fastgan-d.
-    recon_weight: float = 0.0
-    conditional: bool = False  # class-conditional on the data set's labels
-    samples: int = 64  # images in the fixed-seed sample grid written at every validation
-    sample_seed: int = 0
-
-
-@dataclass
-class SRGANConfig:
-    """Generator objective of task ``upscale-gan`` (the discriminator side is ``gan``)."""
-
-    pixel_weight: float = 1.0  # L1 to the HR patch
-    adv_weight: float = 5e-3
-    # "vgg19": ImageNet VGG19 feature maps (weights: vgg_weights, or downloaded with sha256);
-    # "disc": the discriminator's own feature maps (feature matching; needs no extra weights);
-    # "none": pixel + adversarial only.
-    feature: str = "disc"
-    feature_weight: float = 1.0
-    vgg_weights: str = ""
-    vgg_layers: dict[str, float] = field(default_factory=lambda: {"conv5_4": 1.0})
-
-
-@dataclass
-class RestoreConfig:
-    """Tasks ``denoise`` and ``dejpeg``: how clean patches are degraded, and validation levels.
-
-    Sigmas are on the 0-255 scale whatever the bit depth. Training images come from
-    ``data.train_dirs``; validation from ``data.val_dir``.
-    """
-
-    channels: int = 3  # 1: gray model (colour training images converted with BT.601 luma)
-    patch: int = 64
-    sigma_range: tuple[float, float] = (0.0, 50.0)
-    poisson_prob: float = 0.0  # share of patches with Poisson-Gaussian (sensor) noise
-    gain_range: tuple[float, float] = (0.0, 0.02)
-    clip_prob: float = 0.0  # share of noisy patches clipped and rounded to 8 bits
-    quality_range: tuple[int, int] = (10, 90)
-    # Validation: dn-rgb PSNR at these sigmas (denoise) or JPEG qualities (dejpeg).
-    val_levels: list[float] = field(default_factory=lambda: [15.0, 25.0, 50.0])
-
-
-@dataclass
-class InpaintConfig:
-    """Task ``inpaint``: masks and the generator's objective (the discriminator side is ``gan``).
-
-    Generator loss: L1 inside the hole * ``hole_weight`` + L1 outside * ``valid_weight`` +
-    adversarial * ``adv_weight`` (on the composite) + discriminator feature matching *
-    ``feature_weight``. With both GAN weights 0 no discriminator is built (a pixel-loss run).
-    """
-
-    patch: int = 128
-    # Training and validation images are shrunk by this integer factor (antialiased bicubic)
-    # before cropping, so a crop holds a whole scene, as a full-size test image does, and the
-    # holes cover whole objects: the coarse structure a fill must continue.
-    downscale: int = 1
-    area: tuple[float, float] = (0.02, 0.6)  # hole fraction of training masks
-    box_prob: float = 0.3
-    hole_weight: float = 1.0
-    valid_weight: float = 0.1
-    adv_weight: float = 0.01
-    feature_weight: float = 1.0
-    val_areas: list[float] = field(default_factory=lambda: [0.1, 0.3, 0.5])
-    samples: int = 4  # validation images in the progress sheet
-
-
-@dataclass
-class VAEConfig:
-    beta: float = 1.0  # weight of the KL term (beta-VAE for beta > 1)
-    kl_warmup_steps: int = 0  # anneal beta linearly from 0 over these steps
-    val_images: int = 2000  # held-out images for the validation ELBO (0 = all)
-    samples: int = 64
-    sample_seed: int = 0
-
-
-@dataclass
 class TrainConfig:
+    """What every training task reads. :func:`config_class` adds the task's own sections."""
+
     task: str = "upscale"
     name: str = "run"
     scale: int = 2
@@ -202,34 +122,22 @@ class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
-    images: ImagesConfig = field(default_factory=ImagesConfig)
-    gan: GANConfig = field(default_factory=GANConfig)
-    vae: VAEConfig = field(default_factory=VAEConfig)
-    srgan: SRGANConfig = field(default_factory=SRGANConfig)
-    restore: RestoreConfig = field(default_factory=RestoreConfig)
-    inpaint: InpaintConfig = field(default_factory=InpaintConfig)
 
 
-# Sections that mean nothing to a task are left out of its saved config.yaml.
-_UNUSED_SECTIONS = {
-    "upscale": ("images", "gan", "vae", "srgan", "restore", "inpaint"),
-    "upscale-real": ("images", "gan", "vae", "srgan", "restore", "inpaint"),
-    "upscale-gan": ("images", "vae", "restore", "inpaint"),
-    "gan": ("vae", "srgan", "restore", "inpaint"),
-    "vae": ("gan", "srgan", "restore", "inpaint"),
-    "classify": ("gan", "vae", "srgan", "restore", "inpaint"),
-    "denoise": ("images", "gan", "vae", "srgan", "inpaint"),
-    "dejpeg": ("images", "gan", "vae", "srgan", "inpaint"),
-    "inpaint": ("images", "vae", "srgan", "restore"),
-}
+@functools.cache
+def config_class(task: str) -> type[TrainConfig]:
+    """:class:`TrainConfig` plus the sections training task ``task`` owns, as one dataclass."""
+    sections = training_task(task).section_types()
+    if not sections:
+        return TrainConfig
+    fields = [(name, typ, field(default_factory=typ)) for name, typ in sections.items()]
+    cls_name = "".join(w.capitalize() for w in re.split(r"[-_]", task)) + "TrainConfig"
+    return dataclasses.make_dataclass(cls_name, fields, bases=(TrainConfig,))
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:
     """The resolved config as plain data (tuples become lists), ready for YAML/JSON."""
-    out = _plain(dataclasses.asdict(cfg))
-    for section in _UNUSED_SECTIONS.get(getattr(cfg, "task", ""), ()):
-        out.pop(section, None)
-    return out
+    return _plain(dataclasses.asdict(cfg))
 
 
 def _plain(x: Any) -> Any:
@@ -292,7 +200,11 @@ def parse_set(items: list[str]) -> dict[str, Any]:
         parts = key.strip().split(".")
         for part in parts[:-1]:
             node = node.setdefault(part, {})
-        node[parts[-1]] = yaml.safe_load(raw) if raw.strip() else None
+        try:
+            node[parts[-1]] = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError as e:
+            first = str(e).splitlines()[0]
+            raise UserError(f"--set {item!r}: not a YAML value ({first})") from None
     return out
 
 
@@ -305,36 +217,82 @@ def _deep_merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def read_recipe(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A recipe's overrides with its ``base:`` chain merged in (the recipe's keys win)."""
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"{p}: config file not found")
+    if p.resolve() in _seen:
+        raise UserError(f"{p}: recipes inherit from each other in a loop")
+    try:
+        loaded = yaml.safe_load(p.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise UserError(f"{p}: invalid YAML ({str(e).splitlines()[0]})") from None
+    if not isinstance(loaded, dict):
+        raise UserError(f"{p}: a recipe is a mapping of keys, got {type(loaded).__name__}")
+    parent = loaded.pop(BASE_KEY, None)
+    if parent is None:
+        return loaded
+    if not isinstance(parent, str):
+        raise UserError(f"{p}: {BASE_KEY}: expects a recipe file name, got {parent!r}")
+    return _deep_merge(read_recipe(p.parent / parent, (*_seen, p.resolve())), loaded)
+
+
 def load_config(
     path: str | Path | None = None, sets: list[str] | None = None, base: TrainConfig | None = None
 ) -> TrainConfig:
-    """Defaults <- YAML file <- ``--set`` items, all validated."""
-    overrides: dict[str, Any] = {}
-    if path is not None:
-        p = Path(path)
-        if not p.is_file():
-            raise UserError(f"{p}: config file not found")
-        try:
-            loaded = yaml.safe_load(p.read_text()) or {}
-        except yaml.YAMLError as e:
-            raise UserError(f"{p}: invalid YAML ({str(e).splitlines()[0]})") from None
-        overrides = loaded
+    """Defaults (or ``base``) <- recipe (with its ``base:`` chain) <- ``--set`` items, validated,
+    with ``${VAR}`` expanded in every string."""
+    overrides: dict[str, Any] = read_recipe(path) if path is not None else {}
     if sets:
         overrides = _deep_merge(overrides, parse_set(sets))
-    return apply_overrides(base or TrainConfig(), overrides)
+    return resolve_config(overrides, base)
+
+
+def resolve_config(overrides: dict[str, Any], base: TrainConfig | None = None) -> TrainConfig:
+    """``overrides`` (plain data, e.g. a saved config.yaml) applied to the task's config class."""
+    if not isinstance(overrides, dict):
+        raise UserError(f"config root: expected a mapping, got {overrides!r}")
+    task = overrides.get("task", base.task if base is not None else TrainConfig.task)
+    if not isinstance(task, str):
+        raise UserError(f"config 'task': expected a task name, got {task!r}")
+    cls = config_class(task)
+    if base is None:
+        start = cls()
+    elif type(base) is cls:
+        start = base
+    else:  # the task changed: keep what every task shares
+        common = {f.name for f in dataclasses.fields(TrainConfig)}
+        start = apply_overrides(cls(), {k: v for k, v in to_dict(base).items() if k in common})
+    return _expand_all(apply_overrides(start, overrides))
+
+
+def _expand_all(cfg: Any) -> Any:
+    """A copy of dataclass ``cfg`` with ``${VAR}`` expanded in every string (lists included)."""
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(cfg):
+        v = getattr(cfg, f.name)
+        if dataclasses.is_dataclass(v):
+            changes[f.name] = _expand_all(v)
+        elif isinstance(v, str) and "${" in v:
+            changes[f.name] = expand(v)
+        elif isinstance(v, list) and any(isinstance(x, str) and "${" in x for x in v):
+            changes[f.name] = [expand(x) if isinstance(x, str) else x for x in v]
+    return dataclasses.replace(cfg, **changes) if changes else cfg
 
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 def expand(text: str) -> str:
-    """Expand ``${VAR}`` / ``${VAR:-default}`` (with project defaults such as IMAGESMITH_DATA)."""
+    """Expand ``${VAR}`` / ``${VAR:-default}`` from the environment; unset without a default is
+    a UserError that names the variable."""
 
     def sub(m: re.Match) -> str:
         name, default = m.group(1), m.group(2)
-        value = os.environ.get(name) or default or ENV_DEFAULTS.get(name)
+        value = os.environ.get(name) or default
         if value is None:
-            raise UserError(f"environment variable {name} is not set (used in the config)")
+            raise UserError(f"environment variable {name} is not set (used in {text!r})")
         return value
 
     return _VAR.sub(sub, text)

@@ -33,7 +33,7 @@ from imagesmith.training.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
-from imagesmith.training.config import TrainConfig, apply_overrides, to_dict
+from imagesmith.training.config import TrainConfig, resolve_config, to_dict
 from imagesmith.training.distributed import init_distributed, is_main, unwrap, wrap_model
 from imagesmith.training.ema import EMA
 from imagesmith.training.plot import plot_log
@@ -278,5 +278,4 @@ def resume_config(run_dir: Path, sets: dict | None = None) -> TrainConfig:
     if not path.is_file():
         raise UserError(f"{run_dir}: not a run folder (no config.yaml)")
     saved = yaml.safe_load(path.read_text())
-    cfg = apply_overrides(TrainConfig(), saved)
-    return apply_overrides(cfg, sets or {})
+    return resolve_config(sets or {}, resolve_config(saved))

@@ -11,6 +11,7 @@ global RNG, which the checkpoint saves, so resume is exact.
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,12 @@ from imagesmith.models.gans import standing_stats
 from imagesmith.models.registry import create_model
 from imagesmith.models.saving import save_pretrained
 from imagesmith.models.spec import ModelSpec
-from imagesmith.training.config import TrainConfig, expand
+from imagesmith.training.config import ModelConfig, TrainConfig
 from imagesmith.training.tasks.base import Phase
 from imagesmith.training.tasks.fid_monitor import FIDMonitor
 
 __all__ = [
+    "GANConfig",
     "GANTask",
     "load_images",
     "held_out",
@@ -43,11 +45,32 @@ __all__ = [
 ]
 
 
+@dataclass
+class GANConfig:
+    discriminator: ModelConfig = field(default_factory=lambda: ModelConfig(arch="dcgan-d"))
+    loss: str = "ns"  # "ns" (BCE as in DCGAN), "minimax", "hinge", "wgan"
+    gp_weight: float = 0.0  # WGAN-GP lambda (10 in the paper)
+    r1_gamma: float = 0.0  # R1 penalty weight on real data
+    # Lazy R1 (StyleGAN2): the penalty on every k-th D step only, weighted by k, in fp32 on a
+    # separate pass. It costs a double backward, so k = 16 saves about a fifth of a D+G step.
+    r1_every: int = 1
+    n_critic: int = 1  # discriminator steps per generator step
+    d_lr: float = 0.0  # 0: optim.lr
+    g_lr: float = 0.0  # 0: optim.lr
+    diffaug: str = ""  # DiffAugment policy for D's inputs, e.g. "color,translation,cutout"
+    # FastGAN's self-supervised D: weight of the L1 loss between the real images D sees and its
+    # decoders' reconstructions of them (0: off). Needs a D with reconstruct(), e.g. fastgan-d.
+    recon_weight: float = 0.0
+    conditional: bool = False  # class-conditional on the data set's labels
+    samples: int = 64  # images in the fixed-seed sample grid written at every validation
+    sample_seed: int = 0
+
+
 def load_images(cfg: TrainConfig, split: str | None) -> ImageSet:
     """The configured image set (``cfg.images``) for one split."""
     im = cfg.images
     data = load_image_set(
-        expand(im.source),
+        im.source,
         size=im.resolution,
         channels=im.channels,
         alpha=im.alpha,
@@ -94,7 +117,7 @@ def fid_monitor(cfg: TrainConfig, real: ImageSet) -> FIDMonitor | None:
     """FID against ``real`` at every validation when ``fid_extractor`` is set."""
     if not cfg.fid_extractor:
         return None
-    return FIDMonitor(expand(cfg.fid_extractor), real, cfg.fid_samples, seed=cfg.gan.sample_seed)
+    return FIDMonitor(cfg.fid_extractor, real, cfg.fid_samples, seed=cfg.gan.sample_seed)
 
 
 def pairwise_diversity(x: torch.Tensor) -> float:

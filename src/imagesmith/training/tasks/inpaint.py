@@ -12,6 +12,7 @@ each ``inpaint.val_areas`` hole fraction on ``data.val_dir`` and reports PSNR in
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from imagesmith.data.inpaint_patches import InpaintPatchDataset
-from imagesmith.data.sr_patches import load_folder
+from imagesmith.data.sr_patches import load_folders
 from imagesmith.errors import UserError
 from imagesmith.functional.grid import make_grid
 from imagesmith.functional.masks import random_mask
@@ -39,10 +40,35 @@ from imagesmith.models.inpainters import prefill_crop
 from imagesmith.models.registry import create_model
 from imagesmith.models.saving import save_pretrained, tiling_needs
 from imagesmith.models.spec import ModelSpec
-from imagesmith.training.config import TrainConfig, expand
+from imagesmith.training.config import TrainConfig
 from imagesmith.training.tasks.base import Phase
 
-__all__ = ["InpaintTask", "validation_masks"]
+__all__ = ["InpaintConfig", "InpaintTask", "validation_masks"]
+
+
+@dataclass
+class InpaintConfig:
+    """Task ``inpaint``: masks and the generator's objective (the discriminator side is ``gan``).
+
+    Generator loss: L1 inside the hole * ``hole_weight`` + L1 outside * ``valid_weight`` +
+    adversarial * ``adv_weight`` (on the composite) + discriminator feature matching *
+    ``feature_weight``. With both GAN weights 0 no discriminator is built (a pixel-loss run).
+    """
+
+    patch: int = 128
+    # Training and validation images are shrunk by this integer factor (antialiased bicubic)
+    # before cropping, so a crop holds a whole scene, as a full-size test image does, and the
+    # holes cover whole objects: the coarse structure a fill must continue.
+    downscale: int = 1
+    area: tuple[float, float] = (0.02, 0.6)  # hole fraction of training masks
+    box_prob: float = 0.3
+    hole_weight: float = 1.0
+    valid_weight: float = 0.1
+    adv_weight: float = 0.01
+    feature_weight: float = 1.0
+    val_areas: list[float] = field(default_factory=lambda: [0.1, 0.3, 0.5])
+    samples: int = 4  # validation images in the progress sheet
+
 
 VAL_SIDE = 256  # validation images are centre-cropped to this side (bounded cost)
 # Validation masks do not follow the run's seed: a second stage with fresh training crops
@@ -90,11 +116,7 @@ class InpaintTask:
 
     def train_dataset(self) -> Dataset:
         d, p = self.cfg.data, self.cfg.inpaint
-        images = [
-            _shrink_uint8(im, p.downscale)
-            for folder in d.train_dirs
-            for im in load_folder(expand(folder))
-        ]
+        images = [_shrink_uint8(im, p.downscale) for im in load_folders(d.train_dirs)]
         # The model's prefill (for the textured one a CPU search) is made once per crop in the
         # loader (workers run it beside the training step), not twice per step in the D and G
         # phases.
@@ -162,7 +184,7 @@ class InpaintTask:
     def _val_images(self) -> list[torch.Tensor]:
         if self._val is None:
             channels = getattr(self.model, "channels", 3)
-            imgs = [t for _, t in load_clean(expand(self.cfg.data.val_dir), channels)]
+            imgs = [t for _, t in load_clean(self.cfg.data.val_dir, channels)]
             k = self.cfg.inpaint.downscale
             self._val = [_center_crop(_shrink(t, k), VAL_SIDE) for t in imgs]
         return self._val

@@ -7,6 +7,7 @@ quality / 100. Validation reports dn-rgb PSNR at each of ``restore.val_levels`` 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from imagesmith.data.restore_patches import Degradation, RestorePatchDataset, to_gray
-from imagesmith.data.sr_patches import load_folder
+from imagesmith.data.sr_patches import load_folders
 from imagesmith.errors import UserError
 from imagesmith.losses.pixel import pixel_loss
 from imagesmith.metrics.evaluate import mean_score
@@ -24,11 +25,30 @@ from imagesmith.models.denoisers import default_level
 from imagesmith.models.registry import create_model
 from imagesmith.models.saving import save_pretrained, tiling_needs
 from imagesmith.models.spec import ModelSpec
-from imagesmith.training.config import TrainConfig, expand
+from imagesmith.training.config import TrainConfig
 from imagesmith.training.tasks.base import Phase
 from imagesmith.training.tasks.upscale import init_from
 
-__all__ = ["RestoreTask"]
+__all__ = ["RestoreConfig", "RestoreTask"]
+
+
+@dataclass
+class RestoreConfig:
+    """Tasks ``denoise`` and ``dejpeg``: how clean patches are degraded, and validation levels.
+
+    Sigmas are on the 0-255 scale whatever the bit depth. Training images come from
+    ``data.train_dirs``; validation from ``data.val_dir``.
+    """
+
+    channels: int = 3  # 1: gray model (colour training images converted with BT.601 luma)
+    patch: int = 64
+    sigma_range: tuple[float, float] = (0.0, 50.0)
+    poisson_prob: float = 0.0  # share of patches with Poisson-Gaussian (sensor) noise
+    gain_range: tuple[float, float] = (0.0, 0.02)
+    clip_prob: float = 0.0  # share of noisy patches clipped and rounded to 8 bits
+    quality_range: tuple[int, int] = (10, 90)
+    # Validation: dn-rgb PSNR at these sigmas (denoise) or JPEG qualities (dejpeg).
+    val_levels: list[float] = field(default_factory=lambda: [15.0, 25.0, 50.0])
 
 
 class RestoreTask:
@@ -64,7 +84,7 @@ class RestoreTask:
 
     def train_dataset(self) -> Dataset:
         d, r = self.cfg.data, self.cfg.restore
-        images = [im for folder in d.train_dirs for im in load_folder(expand(folder))]
+        images = load_folders(d.train_dirs)
         if r.channels == 1:
             images = [to_gray(im) for im in images]
         return RestorePatchDataset(
@@ -80,7 +100,7 @@ class RestoreTask:
         if not self.cfg.data.val_dir:
             return {}
         if self._val is None:  # read once, reused at every validation
-            self._val = load_clean(expand(self.cfg.data.val_dir), self.cfg.restore.channels)
+            self._val = load_clean(self.cfg.data.val_dir, self.cfg.restore.channels)
         was_training = model.training
         model.eval()
 

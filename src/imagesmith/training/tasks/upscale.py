@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from imagesmith.data.sr_patches import SRPatchDataset, load_folder
+from imagesmith.data.sr_patches import SRPatchDataset, load_folders
 from imagesmith.errors import UserError
 from imagesmith.losses.pixel import pixel_loss
 from imagesmith.metrics.evaluate import evaluate_upscaler, load_hr, mean_score
@@ -17,7 +17,7 @@ from imagesmith.models.registry import create_model
 from imagesmith.models.saving import load_pretrained, save_pretrained, tiling_needs
 from imagesmith.models.spec import ModelSpec
 from imagesmith.models.srnets import ResBlock
-from imagesmith.training.config import TrainConfig, expand
+from imagesmith.training.config import TrainConfig
 from imagesmith.training.tasks.base import Phase
 from imagesmith.zoo import resolve
 
@@ -61,7 +61,7 @@ def init_from(model: nn.Module, source: str) -> str:
     """Start ``model`` from the matching tensors of a model folder or shipped model name
     (new residual blocks start as identities: :func:`silence_fresh_blocks`); returns a note
     naming the tensors left fresh (for the run log)."""
-    missing = load_matching(model, load_pretrained(resolve(expand(source))))
+    missing = load_matching(model, load_pretrained(resolve(source)))
     silenced = silence_fresh_blocks(model, missing)
     note = f"initialised from {source}; fresh: {missing}"
     return note + (f"; identity blocks: {silenced}" if silenced else "")
@@ -91,7 +91,7 @@ class UpscaleTask:
 
     def train_dataset(self) -> Dataset:
         d = self.cfg.data
-        images = [im for folder in d.train_dirs for im in load_folder(expand(folder))]
+        images = load_folders(d.train_dirs)
         return SRPatchDataset(
             images, self.cfg.scale, d.lr_patch, d.epoch_length, self.cfg.seed, d.augment
         )
@@ -106,7 +106,7 @@ class UpscaleTask:
         if not self.cfg.data.val_dir:
             return {}
         if self._val is None:  # read once, reused at every validation
-            self._val = load_hr(expand(self.cfg.data.val_dir))
+            self._val = load_hr(self.cfg.data.val_dir)
         was_training = model.training
         model.eval()
         rows = evaluate_upscaler(

@@ -11,6 +11,7 @@ patches as real and SR outputs as fake, in [-1, 1].
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,27 @@ from imagesmith.losses.adversarial import (
 )
 from imagesmith.losses.perceptual import PerceptualLoss
 from imagesmith.models.registry import create_model
-from imagesmith.training.config import TrainConfig, expand
+from imagesmith.training.config import TrainConfig
 from imagesmith.training.tasks.base import Phase
 from imagesmith.training.tasks.upscale import UpscaleTask
 
-__all__ = ["UpscaleGANTask"]
+__all__ = ["SRGANConfig", "UpscaleGANTask"]
+
+
+@dataclass
+class SRGANConfig:
+    """Generator objective of task ``upscale-gan`` (the discriminator side is ``gan``)."""
+
+    pixel_weight: float = 1.0  # L1 to the HR patch
+    adv_weight: float = 5e-3
+    # "vgg19": ImageNet VGG19 feature maps (weights: vgg_weights, or downloaded with sha256);
+    # "disc": the discriminator's own feature maps (feature matching; needs no extra weights);
+    # "none": pixel + adversarial only.
+    feature: str = "disc"
+    feature_weight: float = 1.0
+    vgg_weights: str = ""
+    vgg_layers: dict[str, float] = field(default_factory=lambda: {"conv5_4": 1.0})
+
 
 FEATURES = ("vgg19", "disc", "none")
 
@@ -58,7 +75,7 @@ class UpscaleGANTask(UpscaleTask):
         if s.feature == "disc" and not hasattr(self.D, "feature_maps"):
             raise UserError(f"{g.discriminator.arch} has no feature maps; use srgan.feature=none")
         self.vgg = (
-            PerceptualLoss(dict(s.vgg_layers), weights=expand(s.vgg_weights) or None)
+            PerceptualLoss(dict(s.vgg_layers), weights=s.vgg_weights or None)
             if s.feature == "vgg19"
             else None
         )

@@ -13,11 +13,11 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from imagesmith.data.real_patches import RealPatchDataset, degrade_for_validation
-from imagesmith.data.sr_patches import load_folder
+from imagesmith.data.sr_patches import load_folders
 from imagesmith.errors import UserError
 from imagesmith.metrics.evaluate import load_hr, mod_crop
 from imagesmith.metrics.protocols import sr_score
-from imagesmith.training.config import TrainConfig, expand
+from imagesmith.training.config import TrainConfig
 from imagesmith.training.tasks.upscale import UpscaleTask
 
 __all__ = ["RealUpscaleTask"]
@@ -39,7 +39,7 @@ class RealUpscaleTask(UpscaleTask):
 
     def train_dataset(self) -> Dataset:
         d = self.cfg.data
-        images = [im for folder in d.train_dirs for im in load_folder(expand(folder))]
+        images = load_folders(d.train_dirs)
         return RealPatchDataset(
             images, self.cfg.scale, d.lr_patch, d.epoch_length, self.cfg.seed, d.augment
         )
@@ -51,7 +51,7 @@ class RealUpscaleTask(UpscaleTask):
             return {}
         s = self.cfg.scale
         if self._val_pairs is None:  # degraded once, reused at every validation
-            hrs = [mod_crop(hr, s) for _, hr in load_hr(expand(self.cfg.data.val_dir))]
+            hrs = [mod_crop(hr, s) for _, hr in load_hr(self.cfg.data.val_dir)]
             self._val_pairs = [(degrade_for_validation(hr, s, i), hr) for i, hr in enumerate(hrs)]
         was_training = model.training
         model.eval()

@@ -8,6 +8,7 @@ computed by ``imagesmith eval generate`` since it costs K decoder passes per ima
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,16 @@ from imagesmith.training.config import TrainConfig
 from imagesmith.training.tasks.base import Phase
 from imagesmith.training.tasks.gan import data_options, fid_monitor, held_out, load_images
 
-__all__ = ["VAETask"]
+__all__ = ["VAEConfig", "VAETask"]
+
+
+@dataclass
+class VAEConfig:
+    beta: float = 1.0  # weight of the KL term (beta-VAE for beta > 1)
+    kl_warmup_steps: int = 0  # anneal beta linearly from 0 over these steps
+    val_images: int = 2000  # held-out images for the validation ELBO (0 = all)
+    samples: int = 64
+    sample_seed: int = 0
 
 
 class VAETask:
