@@ -49,7 +49,7 @@ def _ms_per_sample(gen: GeneratePipeline, n: int = 256) -> float:
 def nearest_sheet(gen: GeneratePipeline, entry: dict, out: Path, k: int = 3, n: int = 12) -> None:
     """Rows: a sample, then its k nearest training images in the domain feature space."""
     source, split, _ = _data(entry)
-    args = gen.model_args
+    args = gen.spec.arch_args
     data = load_image_set(
         source,
         size=int(args["resolution"]),

@@ -20,6 +20,7 @@ RANK = {
     "pipelines": 4,
     "evaluation": 5,
     "demo": 6,
+    "release": 6,
     "commands": 7,
     "cli": 8,
 }

@@ -14,3 +14,8 @@ train() {
     $IS train "$recipe" --run-dir "runs/$name" --set threads="$THREADS" "$@"
   fi
 }
+
+# release RUN NAME [options]: measure a finished run and add it to the zoo (its card and index).
+release() {
+  $IS release "$@" --threads "$THREADS"
+}

@@ -6,8 +6,7 @@
 
 The network's weights are stored under ``net.`` unchanged; the folder's model runs that network
 on the image shrunk ``downscale`` times and adds its change to the full-size textured fill
-(:class:`imagesmith.models.inpainters.TwoScaleInpainter`). ``tools/release_inpaint.py
---two-scale`` ships a run this way.
+(:class:`imagesmith.models.inpainters.TwoScaleInpainter`).
 """
 
 from __future__ import annotations

@@ -189,6 +189,35 @@ def _build_parser() -> argparse.ArgumentParser:
     eg.add_argument("--json", default=None, help="also write the report as JSON here")
     eg.add_argument("--device", default="cpu")
 
+    rl = sub.add_parser("release", help="measure a finished training run and add it to the zoo")
+    rl.add_argument("run", metavar="RUN_DIR", help="finished training run folder")
+    rl.add_argument("name", metavar="NAME", help="zoo name, e.g. upscale-real-x4")
+    rl.add_argument("--data", default=None, help="benchmark sets folder (default $IMAGESMITH_DATA)")
+    rl.add_argument("--default", action="store_true", help="make it the default of its slot")
+    rl.add_argument(
+        "--command", dest="train_command", default=None, help="the command(s) that trained it"
+    )
+    rl.add_argument("--hardware", default=None, help="the card's hardware cell (default: this CPU)")
+    rl.add_argument("--notes", default="", help="a paragraph appended to the card")
+    rl.add_argument("--zoo", default=None, help="zoo folder (default: the package's)")
+    rl.add_argument("--threads", type=int, default=1, help="torch threads for measuring")
+    rl.add_argument(
+        "--storage",
+        default="auto",
+        help="auto (float16 when the card reads the same from it), float32 or float16",
+    )
+    rl.add_argument("--limit", type=int, default=0, help="first N images per set (quick checks)")
+    rl.add_argument("-n", type=int, default=10000, help="generators: samples for FID")
+    rl.add_argument("--extractor", default=None, help="generators: feature space for FID")
+    rl.add_argument("--allow-small", action="store_true", help="generators: FID below 2048")
+    rl.add_argument(
+        "--arch-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="ship with this weightless constructor argument changed (e.g. prefill=harmonic)",
+    )
+
     sub.add_parser("models", help="list shipped models and their measured numbers")
 
     de = sub.add_parser("demo", help="upscale sample photos with every shipped model")

@@ -238,6 +238,43 @@ def _eval_upscale(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_release(args: argparse.Namespace) -> int:
+    import torch
+
+    from imagesmith.release import MeasureOptions, release_run
+    from imagesmith.training.config import parse_set
+    from imagesmith.zoo import ZOO_DIR
+
+    if args.threads < 1:
+        raise UserError(f"--threads must be positive, got {args.threads}")
+    torch.set_num_threads(args.threads)
+    data = args.data or os.environ.get("IMAGESMITH_DATA")
+    opts = MeasureOptions(
+        data=Path(data) if data else None,
+        limit=args.limit,
+        samples=args.n,
+        extractor=args.extractor,
+        allow_small=args.allow_small,
+    )
+    res = release_run(
+        Path(args.run),
+        args.name,
+        opts=opts,
+        zoo=Path(args.zoo) if args.zoo else ZOO_DIR,
+        default=args.default,
+        command=args.train_command,
+        hardware=args.hardware,
+        notes=args.notes,
+        storage=args.storage,
+        arch_args=parse_set(args.arch_arg) if args.arch_arg else None,
+    )
+    stored = res.spec.weights_dtype
+    why = {True: " (reads the same as float32)", False: " (float16 changed the card)", None: ""}
+    print(f"{args.name}: {res.measurement.headline}; weights {stored}{why[res.float16_same]}")
+    print(f"released {res.folder}")
+    return 0
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     from imagesmith.zoo import index
 

@@ -136,3 +136,19 @@ def test_shipped_inpainter(name, entry, datasets):
     pipe = InpaintPipeline.from_pretrained(name)
     (row,) = evaluate_inpainter(pipe.fill_tensor, images, masks, bins=[check["bin"]])
     assert row.hole_psnr == pytest.approx(check["hole_psnr"], abs=0.01)
+
+
+def test_every_shipped_model_has_a_version_2_spec_that_matches_its_index_entry():
+    import json
+
+    from imagesmith.models.spec import SPEC_VERSION
+
+    for name, entry in index().items():
+        folder = ZOO_DIR / name
+        raw = json.loads((folder / "config.json").read_text())
+        assert raw["spec_version"] == SPEC_VERSION, name
+        spec = read_spec(folder)
+        assert spec.task == entry["task"] and spec.arch == entry["arch"], name
+        assert spec.metrics == entry.get("metrics", {}), name
+        if spec.task == "upscale":
+            assert spec.scale == entry["scale"], name
