@@ -34,6 +34,11 @@ def _build_parser() -> argparse.ArgumentParser:
     up.add_argument("--model", default=None, help="shipped model name or model folder")
     up.add_argument("--tile", type=int, default=None, help="tile side in input pixels")
     up.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    up.add_argument(
+        "--backend",
+        default="torch",
+        help="torch (default) or onnxruntime (the model exported to ONNX, run by onnxruntime)",
+    )
     up.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     up.add_argument("--max-pixels", type=int, default=None, help="input pixel limit")
     up.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality of outputs")
@@ -72,6 +77,11 @@ def _build_parser() -> argparse.ArgumentParser:
         rp.add_argument("--tile", type=int, default=None, help="tile side in pixels")
         rp.add_argument("--device", default="cpu", help="cpu, cuda or auto")
         rp.add_argument(
+            "--backend",
+            default="torch",
+            help="torch (default) or onnxruntime (the model exported to ONNX, run by onnxruntime)",
+        )
+        rp.add_argument(
             "--precision", default="fp32", help="fp32, or bf16 (about 2x faster on bf16 CPUs)"
         )
         rp.add_argument(
@@ -100,6 +110,11 @@ def _build_parser() -> argparse.ArgumentParser:
     ip.add_argument("--invert-mask", action="store_true", help="black = fill instead")
     ip.add_argument("--dilate", type=int, default=0, help="grow the hole by PX pixels")
     ip.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    ip.add_argument(
+        "--backend",
+        default="torch",
+        help="torch (default) or onnxruntime (the model exported to ONNX, run by onnxruntime)",
+    )
     ip.add_argument("--overwrite", action="store_true", help="replace an existing output")
     ip.add_argument("--max-pixels", type=int, default=None, help="input pixel limit")
     ip.add_argument("--save-quality", type=int, default=95, help="JPEG/WebP output quality")
@@ -217,6 +232,12 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="ship with this weightless constructor argument changed (e.g. prefill=harmonic)",
     )
+
+    ex = sub.add_parser("export", help="export an image-to-image model to ONNX")
+    ex.add_argument("model", metavar="MODEL", help="shipped model name, model folder or run")
+    ex.add_argument("-o", "--output", required=True, help="the .onnx file to write")
+    ex.add_argument("--opset", type=int, default=18, help="ONNX opset (at least 18)")
+    ex.add_argument("--overwrite", action="store_true", help="replace an existing file")
 
     sub.add_parser("models", help="list shipped models and their measured numbers")
 

@@ -81,7 +81,9 @@ def cmd_upscale(args: argparse.Namespace) -> int:
         raise UserError(f"--tile must be positive, got {args.tile}")
     files = collect_inputs(args.inputs)
     targets = plan_outputs(args.inputs, files, args.output, args.overwrite)
-    pipe = UpscalePipeline.from_pretrained(args.model, scale=args.scale, device=args.device)
+    pipe = UpscalePipeline.from_pretrained(
+        args.model, scale=args.scale, device=args.device, backend=args.backend
+    )
     _for_each_file(
         files,
         targets,
@@ -110,7 +112,12 @@ def _restore_pipeline(args: argparse.Namespace, kind: str):
     from imagesmith.pipelines.restore import RestorePipeline
 
     return RestorePipeline.from_pretrained(
-        args.model, kind=kind, device=args.device, precision=args.precision, ensemble=args.ensemble
+        args.model,
+        kind=kind,
+        device=args.device,
+        precision=args.precision,
+        ensemble=args.ensemble,
+        backend=getattr(args, "backend", "torch"),
     )
 
 
@@ -169,7 +176,7 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
         if not mask_path.is_file():
             raise UserError(f"{mask_path}: no such mask file")
         mask = read_image(mask_path, max_pixels=args.max_pixels)
-    pipe = InpaintPipeline.from_pretrained(args.model, device=args.device)
+    pipe = InpaintPipeline.from_pretrained(args.model, device=args.device, backend=args.backend)
     try:
         res = pipe.inpaint(image, mask, invert=args.invert_mask, dilate=args.dilate)
     except NothingToDo as e:
@@ -272,6 +279,22 @@ def cmd_release(args: argparse.Namespace) -> int:
     why = {True: " (reads the same as float32)", False: " (float16 changed the card)", None: ""}
     print(f"{args.name}: {res.measurement.headline}; weights {stored}{why[res.float16_same]}")
     print(f"released {res.folder}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from imagesmith.models.onnx_export import export_onnx
+    from imagesmith.models.saving import load_model
+    from imagesmith.zoo import resolve
+
+    out = Path(args.output)
+    if out.suffix.lower() != ".onnx":
+        raise UserError(f"{out}: name the output .onnx")
+    if out.exists() and not args.overwrite:
+        raise UserError(f"{out}: already exists (use --overwrite to replace it)")
+    model, spec = load_model(resolve(args.model))
+    export_onnx(model, spec, out, args.opset)
+    print(f"exported {args.model} ({spec.task}, {spec.arch}) -> {out}")
     return 0
 
 

@@ -32,6 +32,7 @@ from imagesmith.io.image import Image, as_image
 from imagesmith.models.saving import load_model
 from imagesmith.models.spec import ModelSpec
 from imagesmith.pipelines.device import pick_device
+from imagesmith.pipelines.onnx_backend import BACKENDS, load_onnx, onnx_for_folder
 from imagesmith.zoo import resolve
 
 __all__ = ["Pipeline", "Prepared", "prepare", "finish", "on_channels", "PRECISIONS"]
@@ -103,8 +104,10 @@ class Pipeline:
         precision: "fp32", or "bf16" (autocast; about 2x faster on CPUs with bf16 units).
         tile: tile side in input pixels (None: the whole image up to ``auto_tile`` pixels, tiles
             of ``default_tile`` above, so memory stays bounded for any size).
-        overlap: input pixels neighbouring tiles share (blended); None: the model's spec says.
+        overlap: input pixels neighbouring tiles share (blended).
         batch: tiles per forward pass.
+        backend: "torch", or "onnxruntime" (the model exported to ONNX once, then run by
+            onnxruntime: :mod:`imagesmith.pipelines.onnx_backend`).
     """
 
     tasks: ClassVar[tuple[str, ...]] = ()  # spec tasks this pipeline runs
@@ -120,17 +123,29 @@ class Pipeline:
         tile: int | None = None,
         overlap: int = 16,
         batch: int = 4,
+        backend: str = "torch",
     ) -> None:
+        if backend not in BACKENDS:
+            raise UserError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
         if precision not in PRECISIONS:
             raise UserError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
         self.name, self.precision = name, precision
         self.device = pick_device(device)
         self.tile, self.overlap, self.batch = tile, overlap, batch
+        self.backend = backend
 
     @classmethod
-    def load(cls, name_or_path: str | Path) -> tuple[nn.Module, ModelSpec]:
-        """The model and spec of a zoo name, model folder or run; another task's is refused."""
-        model, spec = load_model(resolve(name_or_path))
+    def load(cls, name_or_path: str | Path, backend: str = "torch") -> tuple[nn.Module, ModelSpec]:
+        """The model and spec of a zoo name, model folder, run or exported ``.onnx`` file;
+        another task's model is refused. ``backend="onnxruntime"`` runs it through ONNX."""
+        if backend not in BACKENDS:
+            raise UserError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        if str(name_or_path).endswith(".onnx"):
+            model, spec = load_onnx(name_or_path)
+        elif backend == "onnxruntime":
+            model, spec = onnx_for_folder(resolve(name_or_path))
+        else:
+            model, spec = load_model(resolve(name_or_path))
         if spec.task not in cls.tasks:
             raise UserError(f"{name_or_path}: not {cls.what} (task {spec.task!r})")
         return model, spec

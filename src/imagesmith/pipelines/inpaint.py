@@ -96,8 +96,9 @@ class InpaintPipeline(Pipeline):
         device: str | None = "cpu",
         margin: int = 32,
         max_side: int = 1024,
+        backend: str = "torch",
     ) -> None:
-        super().__init__(name, device)
+        super().__init__(name, device, backend=backend)
         self.margin, self.max_side = margin, max_side
         if isinstance(model, str):
             if model not in CLASSICAL_INPAINTERS:
@@ -117,7 +118,7 @@ class InpaintPipeline(Pipeline):
             return cls(str(name_or_path), name=str(name_or_path), **kwargs)
         if name_or_path is None:
             name_or_path = default_model("inpaint")
-        model, _ = cls.load(name_or_path)
+        model, _ = cls.load(name_or_path, kwargs.get("backend", "torch"))
         return cls(model, name=str(name_or_path), **kwargs)
 
     # -- filling ------------------------------------------------------------------------------

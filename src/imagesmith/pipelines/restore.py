@@ -92,10 +92,11 @@ class RestorePipeline(Pipeline):
         batch: int = 4,
         precision: str = "fp32",
         ensemble: bool = False,
+        backend: str = "torch",
     ) -> None:
         if kind not in KINDS:
             raise UserError(f"unknown restoration {kind!r}; choose one of {', '.join(KINDS)}")
-        super().__init__(name, device, precision, tile, overlap, batch)
+        super().__init__(name, device, precision, tile, overlap, batch, backend)
         self.kind, self.ensemble = kind, ensemble
         self.classical: str | None = None
         self._nets: dict[int, _Net] = {}
@@ -119,14 +120,14 @@ class RestorePipeline(Pipeline):
             return cls(kind, None, **kwargs)
         if str(name_or_path) in CLASSICAL_DENOISERS:
             return cls(kind, str(name_or_path), name=str(name_or_path), **kwargs)
-        model, spec = cls._load_kind(name_or_path, kind)
+        model, spec = cls._load_kind(name_or_path, kind, kwargs.get("backend", "torch"))
         return cls(
             kind, model, spec.channels_in, spec.level.range, name=str(name_or_path), **kwargs
         )
 
     @classmethod
-    def _load_kind(cls, name_or_path: str | Path, kind: str):
-        model, spec = cls.load(name_or_path)
+    def _load_kind(cls, name_or_path: str | Path, kind: str, backend: str = "torch"):
+        model, spec = cls.load(name_or_path, backend)
         if spec.task != kind:
             raise UserError(f"{name_or_path}: not a {kind} model (task {spec.task!r})")
         return model, spec
@@ -143,7 +144,7 @@ class RestorePipeline(Pipeline):
             if channels == 3:
                 raise
             name = default_model(self.kind, channels=3)  # no gray default: the colour one
-        model, spec = self._load_kind(name, self.kind)
+        model, spec = self._load_kind(name, self.kind, self.backend)
         self._nets[channels] = _Net(self.place(model), spec.channels_in, spec.level)
         return self._nets[channels]
 

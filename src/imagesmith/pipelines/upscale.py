@@ -59,8 +59,9 @@ class UpscalePipeline(Pipeline):
         batch: int = 4,
         precision: str = "fp32",
         spec: ModelSpec | None = None,
+        backend: str = "torch",
     ) -> None:
-        super().__init__(name, device, precision, tile, overlap, batch)
+        super().__init__(name, device, precision, tile, overlap, batch, backend)
         self.model = self.place(model)
         self.scale, self.spec = scale, spec
 
@@ -72,7 +73,7 @@ class UpscalePipeline(Pipeline):
         check_scale(scale)
         if name_or_path is None:
             name_or_path = default_model("upscale", scale or 4)
-        model, spec = cls.load(name_or_path)
+        model, spec = cls.load(name_or_path, kwargs.get("backend", "torch"))
         if scale is not None and scale != spec.scale:
             raise UserError(f"model {name_or_path} upscales x{spec.scale}, not x{scale}")
         kwargs.setdefault("overlap", spec.tiling.overlap)
