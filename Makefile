@@ -52,6 +52,9 @@ bench-denoise: $(STAMP)
 	$(PY) benchmarks/denoise.py --jpeg --data $${IMAGESMITH_DATA:-../shared/datasets}
 	$(PY) benchmarks/denoise_seeds.py --data $${IMAGESMITH_DATA:-../shared/datasets}
 
+bench-export: $(STAMP)
+	$(PY) benchmarks/export.py --threads 2
+
 bench-inpaint: $(STAMP)
 	$(PY) benchmarks/inpaint.py --data $${IMAGESMITH_DATA:-../shared/datasets}
 

@@ -16,6 +16,7 @@ import torch
 
 from imagesmith.errors import UserError
 from imagesmith.functional.degrade import bicubic_down
+from imagesmith.functional.tensor_image import to_chw, to_hwc
 from imagesmith.io.image import Image, write_image
 from imagesmith.metrics.evaluate import bicubic_upscaler, mod_crop
 from imagesmith.metrics.protocols import sr_score
@@ -43,12 +44,12 @@ def demo_photos() -> list[tuple[str, np.ndarray]]:
 
 
 def _to_tensor(arr: np.ndarray) -> torch.Tensor:
-    t = torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1))).float() / 255.0
+    t = to_chw(arr).float() / 255.0
     return t.expand(3, -1, -1).contiguous() if t.shape[0] == 1 else t
 
 
 def _to_image(t: torch.Tensor, gray: bool) -> Image:
-    arr = t.clamp(0, 1).permute(1, 2, 0).numpy()
+    arr = to_hwc(t.clamp(0, 1))
     if gray:
         arr = arr.mean(axis=2, keepdims=True)
     return Image.from_float(arr, 8)
@@ -101,7 +102,7 @@ def comparison_sheet(rows: list[list[tuple[str, np.ndarray]]], title: str, path:
 def _cell(t: torch.Tensor, top: int, left: int) -> np.ndarray:
     crop = t[:, top : top + CROP, left : left + CROP].clamp(0, 1)
     crop = crop.repeat_interleave(ZOOM, 1).repeat_interleave(ZOOM, 2)
-    return (crop * 255 + 0.5).byte().permute(1, 2, 0).numpy()
+    return to_hwc((crop * 255 + 0.5).byte())
 
 
 def run_demo(out_dir: Path | None = None) -> Path:

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from imagesmith.errors import UserError
+from imagesmith.functional.tensor_image import to_chw, to_hwc
 
 __all__ = ["CLASSICAL_DENOISERS", "classical_denoise", "nlm_h", "tv_weight"]
 
@@ -36,12 +37,11 @@ def tv_weight(sigma: float) -> float:
 
 
 def _hwc(x: torch.Tensor) -> np.ndarray:
-    return np.ascontiguousarray(x.detach().cpu().numpy().transpose(1, 2, 0), dtype=np.float32)
+    return to_hwc(x.float())
 
 
 def _chw(a: np.ndarray, like: torch.Tensor) -> torch.Tensor:
-    a = a[..., None] if a.ndim == 2 else a
-    return torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1))).to(like.dtype).clamp(0, 1)
+    return to_chw(a).to(like.dtype).clamp(0, 1)
 
 
 def _opencv_nlm(x: torch.Tensor, sigma: float) -> torch.Tensor:

@@ -26,6 +26,7 @@ import torch
 from imagesmith.errors import UserError
 from imagesmith.functional.fill import harmonic_fill
 from imagesmith.functional.patch_fill import DETAIL_RAMP, textured_fill
+from imagesmith.functional.tensor_image import to_chw, to_hwc
 
 __all__ = ["CLASSICAL_INPAINTERS", "classical_inpaint"]
 
@@ -36,11 +37,11 @@ def _opencv(flag_name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tens
     def run(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         import cv2
 
-        u8 = np.rint(image.clamp(0, 1).numpy().transpose(1, 2, 0) * 255).astype(np.uint8)
+        u8 = np.rint(to_hwc(image.clamp(0, 1)) * 255).astype(np.uint8)
         m = (mask[0].numpy() > 0.5).astype(np.uint8) * 255
         out = cv2.inpaint(np.ascontiguousarray(u8), m, OPENCV_RADIUS, getattr(cv2, flag_name))
         out = out.reshape(u8.shape).astype(np.float32) / 255.0
-        return torch.from_numpy(out.transpose(2, 0, 1).copy())
+        return to_chw(out)
 
     return run
 
@@ -48,9 +49,9 @@ def _opencv(flag_name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tens
 def _biharmonic(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     from skimage.restoration import inpaint_biharmonic
 
-    a = image.clamp(0, 1).numpy().transpose(1, 2, 0).astype(np.float64)
+    a = to_hwc(image.clamp(0, 1)).astype(np.float64)
     out = inpaint_biharmonic(a, mask[0].numpy() > 0.5, channel_axis=-1, split_into_regions=True)
-    return torch.from_numpy(np.clip(out, 0, 1).astype(np.float32).transpose(2, 0, 1).copy())
+    return to_chw(np.clip(out, 0, 1).astype(np.float32))
 
 
 def _harmonic(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -39,6 +39,7 @@ from imagesmith.data.idx import find_idx_labels, find_idx_pair, is_idx_name, loa
 from imagesmith.errors import ImageReadError, UserError, one_line
 from imagesmith.functional.color import LUMA_WEIGHTS, rgb_to_gray
 from imagesmith.functional.resize import imresize
+from imagesmith.functional.tensor_image import to_chw
 from imagesmith.io.image import (
     SUPPORTED_SUFFIXES,
     Image,
@@ -315,7 +316,7 @@ def _resize(
 
 def _image_to_float(image: Image) -> torch.Tensor:
     """(H, W, C) uint8/uint16 -> float32 (C, H, W) on the 0..255 scale (16 bits: v * 255/65535)."""
-    x = torch.from_numpy(image.array.astype(np.float32)).permute(2, 0, 1)
+    x = to_chw(image.array.astype(np.float32))
     if image.bit_depth == 16:
         x = x * (255.0 / 65535.0)
     return x
@@ -415,7 +416,7 @@ def _collect(
         else:
             arr = result.array
             if arr.dtype == np.uint8 and arr.shape == (opts.size, opts.size, opts.channels):
-                out[i] = torch.from_numpy(arr).permute(2, 0, 1)  # already right: no float trip
+                out[i] = to_chw(arr)  # already right: no float trip
             else:
                 out[i] = _convert(_image_to_float(result), opts)
             ok[i] = True

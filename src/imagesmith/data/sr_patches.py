@@ -17,6 +17,7 @@ from torch.utils.data import Dataset, Sampler
 
 from imagesmith.errors import UserError
 from imagesmith.functional.degrade import bicubic_down
+from imagesmith.functional.tensor_image import to_chw
 from imagesmith.io.image import list_images, read_image
 
 __all__ = [
@@ -39,7 +40,7 @@ def load_folder(folder: str | Path, min_side: int = 0) -> list[torch.Tensor]:
     for f in list_images(folder):
         img = read_image(f)
         arr = img.color.astype(np.float32) / (255.0 if img.bit_depth == 8 else 65535.0)
-        t = torch.from_numpy(np.rint(arr * 255.0).astype(np.uint8)).permute(2, 0, 1)
+        t = to_chw(np.rint(arr * 255.0).astype(np.uint8))
         t = t.expand(3, -1, -1) if t.shape[0] == 1 else t
         if min(t.shape[-2:]) >= min_side:
             out.append(t.contiguous())

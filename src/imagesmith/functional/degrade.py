@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from imagesmith.functional.resize import imresize
+from imagesmith.functional.tensor_image import to_chw, to_hwc
 
 __all__ = [
     "bicubic_down",
@@ -89,11 +90,9 @@ def jpeg_compress(x: torch.Tensor, quality: int) -> torch.Tensor:
 
     if x.ndim != 3 or x.shape[0] not in (1, 3):
         raise ValueError(f"jpeg_compress needs (C, H, W) with C 1 or 3, got {tuple(x.shape)}")
-    arr = (x.clamp(0, 1) * 255.0 + 0.5).floor().to(torch.uint8).permute(1, 2, 0).numpy()
+    arr = to_hwc((x.clamp(0, 1) * 255.0 + 0.5).floor().to(torch.uint8))
     img = Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr)
     buf = io.BytesIO()
     img.save(buf, format="JPEG", quality=int(quality))
     out = np.asarray(Image.open(io.BytesIO(buf.getvalue())), dtype=np.float32) / 255.0
-    out_t = torch.from_numpy(out.copy())
-    out_t = out_t[None] if out_t.ndim == 2 else out_t.permute(2, 0, 1)
-    return out_t.to(x.dtype)
+    return to_chw(out).to(x.dtype)

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from imagesmith.errors import UserError
 from imagesmith.functional.degrade import bicubic_down
 from imagesmith.functional.resize import imresize
+from imagesmith.functional.tensor_image import to_chw
 from imagesmith.io.image import list_images, read_image
 from imagesmith.metrics.protocols import PROTOCOLS, SRScore, sr_score
 
@@ -55,7 +55,7 @@ def load_hr(folder: str | Path) -> list[tuple[str, torch.Tensor]]:
     for f in list_images(folder):
         img = read_image(f)
         arr = img.to_float()[..., : 3 if img.channels >= 3 else 1]
-        t = torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))
+        t = to_chw(arr)
         out.append((f.stem, t.expand(3, -1, -1).contiguous() if t.shape[0] == 1 else t))
     return out
 

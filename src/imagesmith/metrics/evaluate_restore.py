@@ -13,12 +13,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from imagesmith.errors import UserError
 from imagesmith.functional.color import rgb_to_gray
 from imagesmith.functional.degrade import add_gaussian_noise, jpeg_compress
+from imagesmith.functional.tensor_image import to_chw
 from imagesmith.io.image import list_images, read_image
 from imagesmith.metrics.evaluate import EvalRow
 from imagesmith.metrics.protocols import restore_score
@@ -52,7 +52,7 @@ def load_clean(folder: str | Path, channels: int) -> list[tuple[str, torch.Tenso
     for f in list_images(folder):
         img = read_image(f)
         arr = img.to_float()[..., : 3 if img.channels >= 3 else 1]
-        t = torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))
+        t = to_chw(arr)
         if channels == 1 and t.shape[0] == 3:
             t = rgb_to_gray(t)
         elif channels == 3 and t.shape[0] == 1:
