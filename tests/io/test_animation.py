@@ -18,7 +18,7 @@ def test_gif_has_every_frame(tmp_path):
         assert im.n_frames == 5 and im.info["loop"] == 0 and im.info["duration"] == 100
         im.seek(3)
         assert np.asarray(im.convert("RGB"))[4, 4, 0] == 120
-    assert not list(tmp_path.glob("*.tmp"))
+    assert not list(tmp_path.glob(".*.tmp-*"))
 
 
 def test_gray_gif(tmp_path):

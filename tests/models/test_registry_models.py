@@ -55,7 +55,7 @@ def test_save_load_round_trip(name, tmp_path):
     x = torch.rand(1, 3, 8, 8)
     with torch.no_grad():
         assert torch.equal(model.eval()(x), loaded(x))
-    assert not list(tmp_path.glob("m/*.tmp"))
+    assert not list(tmp_path.glob("m/.*.tmp-*"))
 
 
 def test_unknown_name_lists_known():

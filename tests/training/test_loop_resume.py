@@ -78,7 +78,7 @@ def test_run_folder_contents(tiny_data, tmp_path):
     losses = [r["sr/loss"] for r in records if "sr/loss" in r]
     vals = [r["val/psnr"] for r in records if "val/psnr" in r]
     assert len(losses) == 6 and len(vals) == 2 and all(np.isfinite(losses))
-    assert not list(run.glob("*.tmp"))
+    assert not list(run.glob(".*.tmp-*"))
 
 
 def test_bf16_training_keeps_float32_weights(tiny_data, tmp_path):

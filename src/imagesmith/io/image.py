@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import io
 import os
-import secrets
 import struct
 import threading
-import warnings
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from PIL import Image as PILImage
 from PIL import ImageCms, ImageFile
 
 from imagesmith.errors import ImageReadError, UserError, one_line
+from imagesmith.io.atomic import atomic_write
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
@@ -224,15 +223,34 @@ def read_image(path: str | os.PathLike[str], *, max_pixels: int | None = None) -
     name = os.fspath(path)
     limit = resolve_pixel_limit(max_pixels)
     file = Path(path)
-    head = _read_head(file, name)
+    _read_head(file, name)  # one-line errors for missing, empty, unreadable files
     try:
-        if head.startswith(_PNG_SIGNATURE) and head[12:16] == b"IHDR" and head[24] == 16:
-            array, icc = _read_png16(file, name, limit)
-        elif head[:4] in _TIFF_MAGICS and (found := _read_tiff16(file, name, limit)) is not None:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ImageReadError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    return _decode(data, name, limit)
+
+
+def decode_image(data: bytes, name: str, *, max_pixels: int | None = None) -> Image:
+    """Decode an in-memory image file (e.g. an archive member) exactly as :func:`read_image`
+    decodes a path; ``name`` is used in error messages and as the image's source."""
+    limit = resolve_pixel_limit(max_pixels)
+    if not data:
+        raise ImageReadError(f"{name}: the file is empty")
+    return _decode(data, name, limit)
+
+
+def _decode(data: bytes, name: str, limit: int) -> Image:
+    """The one decoder behind :func:`read_image` and :func:`decode_image`."""
+    head = data[:64]
+    try:
+        if head.startswith(_PNG_SIGNATURE) and head[12:16] == b"IHDR" and head[24:25] == b"\x10":
+            array, icc = _read_png16(data, name, limit)
+        elif head[:4] in _TIFF_MAGICS and (found := _read_tiff16(data, name, limit)) is not None:
             array, icc = found
         else:
-            png_depth = head[24] if head.startswith(_PNG_SIGNATURE) else None
-            array, icc = _read_with_pillow(file, name, limit, png_depth)
+            png_depth = head[24] if head.startswith(_PNG_SIGNATURE) and len(head) > 24 else None
+            array, icc = _read_with_pillow(data, name, limit, png_depth)
     except UserError:
         raise
     except Exception as exc:  # decoders raise many types; all mean the same to the user
@@ -324,21 +342,21 @@ def _orientation_from_exif(data: bytes | None) -> int | None:
 # Pillow -------------------------------------------------------------------------------------
 
 
-def _open_with_pillow(file: Path) -> PILImage.Image:
+def _open_with_pillow(data: bytes) -> PILImage.Image:
     with _PIL_OPEN_LOCK:
         saved = PILImage.MAX_IMAGE_PIXELS
         PILImage.MAX_IMAGE_PIXELS = None
         try:
-            return PILImage.open(file, formats=_READ_FORMATS)
+            return PILImage.open(io.BytesIO(data), formats=_READ_FORMATS)
         finally:
             PILImage.MAX_IMAGE_PIXELS = saved
 
 
 def _read_with_pillow(
-    file: Path, name: str, limit: int, png_depth: int | None
+    data: bytes, name: str, limit: int, png_depth: int | None
 ) -> tuple[np.ndarray, bytes | None]:
     try:
-        im = _open_with_pillow(file)
+        im = _open_with_pillow(data)
     except PILImage.UnidentifiedImageError:
         raise ImageReadError(
             f"{name}: not an image file in a supported format ({_FORMAT_NAMES})"
@@ -463,10 +481,9 @@ def _png_chunks(data: bytes) -> Iterator[tuple[bytes, int, int]]:
         pos = start + length + 4
 
 
-def _read_png16(file: Path, name: str, limit: int) -> tuple[np.ndarray, bytes | None]:
+def _read_png16(data: bytes, name: str, limit: int) -> tuple[np.ndarray, bytes | None]:
     import png  # pypng: Pillow reduces 16-bit colour PNG to 8 bits
 
-    data = file.read_bytes()
     if len(data) < 33:
         raise ImageReadError(f"{name}: the PNG header is truncated")
     width, height, _depth, color_type = struct.unpack(">IIBB", data[16:26])
@@ -513,12 +530,12 @@ def _read_png16(file: Path, name: str, limit: int) -> tuple[np.ndarray, bytes | 
 # 16-bit colour TIFF (tifffile) ---------------------------------------------------------------
 
 
-def _read_tiff16(file: Path, name: str, limit: int) -> tuple[np.ndarray, bytes | None] | None:
+def _read_tiff16(data: bytes, name: str, limit: int) -> tuple[np.ndarray, bytes | None] | None:
     """Decode 16-bit multi-sample TIFF with tifffile; None means "let Pillow do it"."""
     import tifffile
 
     try:
-        tif = tifffile.TiffFile(file)
+        tif = tifffile.TiffFile(io.BytesIO(data))
     except Exception:  # not parseable here: Pillow will report what is wrong
         return None
     with tif:
@@ -667,17 +684,15 @@ def write_image(
     except OSError as exc:
         raise UserError(f"{name}: cannot create the folder ({one_line(exc)})") from None
 
-    tmp = _create_temp(out, name)
-    try:
+    def encode(tmp: Path) -> None:
         with open(tmp, "wb") as f:  # a named file: tifffile and Pillow want f.name
             _encode(image, fmt, f, quality)
-            f.flush()
-            os.fsync(f.fileno())
-        _commit(tmp, out, overwrite, name)
-    except BaseException as exc:
-        tmp.unlink(missing_ok=True)
-        if isinstance(exc, UserError) or not isinstance(exc, (OSError, ValueError)):
-            raise
+
+    try:
+        atomic_write(out, encode, overwrite=overwrite)
+    except UserError:
+        raise
+    except (OSError, ValueError) as exc:
         raise UserError(f"{name}: cannot write the image ({one_line(exc)})") from exc
     return out
 
@@ -694,38 +709,6 @@ def _check_writable(image: Image, fmt: str, name: str) -> None:
             f"{name}: {label} cannot store an alpha channel; write .png, .tif or .webp,"
             " or drop the alpha explicitly (Image(image.color))"
         )
-
-
-def _create_temp(out: Path, name: str) -> Path:
-    """Create an empty hidden ``.NAME.tmp-XXXXXXXX.SUFFIX`` next to ``out`` (umask applies)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        tmp = out.with_name(f".{out.name}.tmp-{secrets.token_hex(4)}{out.suffix}")
-        try:
-            os.close(os.open(tmp, flags, 0o666))
-            return tmp
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise UserError(f"{name}: cannot write ({one_line(exc)})") from None
-    raise UserError(f"{name}: cannot create a temporary file next to it")
-
-
-def _commit(tmp: Path, out: Path, overwrite: bool, name: str) -> None:
-    if overwrite:
-        os.replace(tmp, out)
-        return
-    # Without overwrite, a hard link refuses atomically to replace a file that appeared meanwhile.
-    try:
-        os.link(tmp, out)
-    except FileExistsError:
-        raise UserError(f"{name} exists (use --overwrite)") from None
-    except OSError:  # no hard links on this file system
-        if out.exists():
-            raise UserError(f"{name} exists (use --overwrite)") from None
-        os.replace(tmp, out)
-        return
-    tmp.unlink()
 
 
 def _encode(image: Image, fmt: str, f: IO[bytes], quality: int) -> None:
@@ -810,71 +793,3 @@ def list_images(folder: str | os.PathLike[str]) -> list[Path]:
     if not files:
         raise UserError(f"{path}: no images ({', '.join(sorted(SUPPORTED_SUFFIXES))})")
     return files
-
-
-def decode_image(data: bytes, name: str, *, max_pixels: int | None = None) -> Image:
-    """Decode an in-memory image file (e.g. an archive member) like :func:`read_image` a path.
-
-    ``name`` is used in error messages and as the image's source.
-
-    Palette images become RGB, or RGBA with their transparency; a PNG tRNS colour key becomes
-    alpha; EXIF orientation is applied; 16-bit PNG stays 16-bit (pypng).
-    """
-    from PIL import ImageOps
-
-    max_pixels = resolve_pixel_limit(max_pixels)
-    if not data:
-        raise ImageReadError(f"{name}: the file is empty")
-    if data.startswith(_PNG_SIGNATURE) and len(data) > 24 and data[24] == 16:
-        return Image(_decode_png16_bytes(data, name, max_pixels), source=name)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
-            im = PILImage.open(io.BytesIO(data), formats=_READ_FORMATS)
-    except PILImage.UnidentifiedImageError:
-        raise ImageReadError(
-            f"{name}: not an image file in a supported format (PNG, JPEG, TIFF, WebP, BMP)"
-        ) from None
-    except (PILImage.DecompressionBombError, OSError, ValueError, SyntaxError) as exc:
-        raise ImageReadError(f"{name}: cannot decode the image ({one_line(exc)})") from None
-    with im:
-        if im.width * im.height > max_pixels:
-            raise ImageReadError(
-                f"{name}: {im.width * im.height} pixels exceeds the limit of {max_pixels}"
-            )
-        try:
-            im.load()
-            orientation = im.getexif().get(_ORIENTATION_TAG)
-        except Exception as exc:  # decoders raise many types; all mean the same to the user
-            raise ImageReadError(
-                f"{name}: cannot decode the image data, the file may be truncated or corrupt"
-                f" ({one_line(exc)})"
-            ) from None
-        if isinstance(orientation, int) and 2 <= orientation <= 8:
-            im = ImageOps.exif_transpose(im)
-        try:
-            image = as_image(im)
-        except UserError as exc:
-            reason = str(exc).split(": ", 1)[-1]
-            raise ImageReadError(f"{name}: {reason}") from None
-    return Image(image.array, icc_profile=image.icc_profile, source=name)
-
-
-def _decode_png16_bytes(data: bytes, name: str, max_pixels: int) -> np.ndarray:
-    import png  # pypng: Pillow reduces 16-bit colour PNG to 8 bits
-
-    try:
-        width, height, rows, info = png.Reader(bytes=data).asDirect()
-        if width * height > max_pixels:
-            pixels = width * height
-            raise ImageReadError(f"{name}: {pixels} pixels exceeds the limit of {max_pixels}")
-        planes = int(info["planes"])
-        array = np.array([np.asarray(r, dtype=np.uint16) for r in rows], dtype=np.uint16)
-        return array.reshape(height, width, planes)
-    except ImageReadError:
-        raise
-    except Exception as exc:  # png.Error, truncated data, bad shapes
-        raise ImageReadError(
-            f"{name}: cannot decode the PNG data, the file may be truncated or corrupt"
-            f" ({one_line(exc)})"
-        ) from None
