@@ -6,7 +6,7 @@ from torch.utils.data import DataLoader
 
 from imagesmith.data.image_set_dataset import NO_LABEL, ImageSetDataset
 from imagesmith.data.image_sets import ImageSet
-from imagesmith.data.sr_patches import ResumableBatchSampler
+from imagesmith.data.sampling import ResumableBatchSampler
 from imagesmith.errors import UserError
 
 

@@ -5,7 +5,9 @@ import pytest
 import torch
 from torch.utils.data import DistributedSampler
 
-from imagesmith.data.sr_patches import ResumableBatchSampler, SRPatchDataset, load_folder
+from imagesmith.data.crops import load_folder
+from imagesmith.data.sampling import ResumableBatchSampler
+from imagesmith.data.sr_patches import SRPatchDataset
 from imagesmith.errors import UserError
 from imagesmith.functional.resize import imresize
 from imagesmith.io.image import write_image

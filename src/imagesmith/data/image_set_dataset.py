@@ -12,7 +12,7 @@ import torch
 from torch.utils.data import Dataset
 
 from imagesmith.data.image_sets import ImageSet
-from imagesmith.data.sr_patches import item_seed
+from imagesmith.data.sampling import item_seed
 from imagesmith.errors import UserError
 
 __all__ = ["ImageSetDataset", "NO_LABEL"]

@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 import torch
 from torch.utils.data import Dataset
 
-from imagesmith.data.sr_patches import item_seed, random_patch
+from imagesmith.data.crops import random_patch
+from imagesmith.data.sampling import item_seed
 from imagesmith.errors import UserError
 from imagesmith.functional.masks import random_mask
 

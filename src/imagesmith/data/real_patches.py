@@ -12,7 +12,9 @@ from collections.abc import Sequence
 
 import torch
 
-from imagesmith.data.sr_patches import SRPatchDataset, item_seed, random_patch
+from imagesmith.data.crops import random_patch
+from imagesmith.data.sampling import item_seed
+from imagesmith.data.sr_patches import SRPatchDataset
 from imagesmith.functional.real_degrade import RealDegradeConfig, degrade_real
 
 __all__ = ["RealPatchDataset", "degrade_for_validation"]

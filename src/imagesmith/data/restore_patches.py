@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import torch
 from torch.utils.data import Dataset
 
-from imagesmith.data.sr_patches import item_seed, random_patch
+from imagesmith.data.crops import random_patch
+from imagesmith.data.sampling import item_seed
 from imagesmith.errors import UserError
 from imagesmith.functional.color import rgb_to_gray
 from imagesmith.functional.degrade import (

@@ -292,7 +292,7 @@ def _fid_curve(run: Path) -> list[list[float]]:
 def _measure_features(folder, spec, cfg, run, opts) -> Measurement:
     from imagesmith.models.saving import load_pretrained
     from imagesmith.training.tasks.classify import top1_accuracy
-    from imagesmith.training.tasks.gan import load_images
+    from imagesmith.training.tasks.image_data import load_images
 
     data = load_images(cfg, cfg.images.val_split)
     acc = top1_accuracy(load_pretrained(folder), data.images, data.labels)

@@ -25,7 +25,7 @@ import yaml
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from imagesmith.data.sr_patches import ResumableBatchSampler
+from imagesmith.data.sampling import ResumableBatchSampler
 from imagesmith.errors import UserError
 from imagesmith.training.checkpoint import (
     load_checkpoint,

@@ -23,7 +23,7 @@ from imagesmith.models.saving import save_pretrained
 from imagesmith.models.spec import ModelSpec
 from imagesmith.training.config import TrainConfig
 from imagesmith.training.tasks.base import Phase
-from imagesmith.training.tasks.gan import held_out, load_images
+from imagesmith.training.tasks.image_data import held_out, load_images
 
 __all__ = ["ClassifyTask", "top1_accuracy"]
 

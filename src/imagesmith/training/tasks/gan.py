@@ -10,7 +10,6 @@ global RNG, which the checkpoint saves, so resume is exact.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from imagesmith.data.image_set_dataset import ImageSetDataset
-from imagesmith.data.image_sets import ImageSet, load_image_set
 from imagesmith.errors import UserError
 from imagesmith.functional.diffaug import diff_augment
 from imagesmith.functional.grid import make_grid
@@ -32,7 +30,7 @@ from imagesmith.models.saving import save_pretrained
 from imagesmith.models.spec import ModelSpec
 from imagesmith.training.config import ModelConfig, TrainConfig
 from imagesmith.training.tasks.base import Phase
-from imagesmith.training.tasks.fid_monitor import FIDMonitor
+from imagesmith.training.tasks.image_data import data_options, fid_monitor, held_out, load_images
 
 __all__ = [
     "GANConfig",
@@ -64,60 +62,6 @@ class GANConfig:
     conditional: bool = False  # class-conditional on the data set's labels
     samples: int = 64  # images in the fixed-seed sample grid written at every validation
     sample_seed: int = 0
-
-
-def load_images(cfg: TrainConfig, split: str | None) -> ImageSet:
-    """The configured image set (``cfg.images``) for one split."""
-    im = cfg.images
-    data = load_image_set(
-        im.source,
-        size=im.resolution,
-        channels=im.channels,
-        alpha=im.alpha,
-        background=tuple(im.background),
-        fit=im.fit,
-        resample=im.resample,
-        split=split,
-        limit=im.limit or None,
-    )
-    if im.class_names:
-        if len(im.class_names) != len(data.class_names):
-            raise UserError(
-                f"images.class_names has {len(im.class_names)} names but {data.source} has "
-                f"{len(data.class_names)} classes"
-            )
-        data.class_names = list(im.class_names)
-    print(f"data ({split or 'all'}): {data.summary()}", file=sys.stderr)
-    if data.skipped:
-        print(
-            f"{data.source}: skipped {data.skipped} unusable file(s), e.g. "
-            f"{data.skipped_examples[0]}",
-            file=sys.stderr,
-        )
-    return data
-
-
-def data_options(cfg: TrainConfig) -> dict[str, Any]:
-    """How the training images were prepared, saved with a model so evaluation matches it."""
-    im = cfg.images
-    return {
-        "alpha": im.alpha,
-        "background": list(im.background),
-        "fit": im.fit,
-        "resample": im.resample,
-    }
-
-
-def held_out(cfg: TrainConfig, train: ImageSet) -> ImageSet:
-    """The validation images: the configured ``images.val_split``, else the training set itself."""
-    return load_images(cfg, cfg.images.val_split) if cfg.images.val_split else train
-
-
-def fid_monitor(cfg: TrainConfig, real: ImageSet) -> FIDMonitor | None:
-    """FID against ``real`` at every validation when ``fid_extractor`` is set."""
-    if not cfg.fid_extractor:
-        return None
-    return FIDMonitor(cfg.fid_extractor, real, cfg.fid_samples, seed=cfg.gan.sample_seed)
 
 
 def pairwise_diversity(x: torch.Tensor) -> float:
@@ -168,7 +112,11 @@ class GANTask:
             Phase("d", self.D, self._d_loss, lr=g.d_lr or None),
             Phase("g", self.G, self._g_loss, every=g.n_critic, lr=g.g_lr or None),
         ]
-        self.fid = fid_monitor(cfg, held_out(cfg, self.data)) if cfg.fid_extractor else None
+        self.fid = (
+            fid_monitor(cfg, held_out(cfg, self.data), cfg.gan.sample_seed)
+            if cfg.fid_extractor
+            else None
+        )
         self._fixed: tuple[torch.Tensor, torch.Tensor | None] | None = None
         self._real_diversity: float | None = None
         self._d_wins = 0

@@ -21,8 +21,8 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from imagesmith.data.crops import load_folders
 from imagesmith.data.inpaint_patches import InpaintPatchDataset
-from imagesmith.data.sr_patches import load_folders
 from imagesmith.errors import UserError
 from imagesmith.functional.grid import make_grid
 from imagesmith.functional.masks import random_mask

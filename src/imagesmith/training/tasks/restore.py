@@ -15,8 +15,8 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from imagesmith.data.crops import load_folders
 from imagesmith.data.restore_patches import Degradation, RestorePatchDataset, to_gray
-from imagesmith.data.sr_patches import load_folders
 from imagesmith.errors import UserError
 from imagesmith.losses.pixel import pixel_loss
 from imagesmith.metrics.evaluate import mean_score

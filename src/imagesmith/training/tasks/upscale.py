@@ -9,7 +9,8 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from imagesmith.data.sr_patches import SRPatchDataset, load_folders
+from imagesmith.data.crops import load_folders
+from imagesmith.data.sr_patches import SRPatchDataset
 from imagesmith.errors import UserError
 from imagesmith.losses.pixel import pixel_loss
 from imagesmith.metrics.evaluate import evaluate_upscaler, load_hr, mean_score

@@ -12,8 +12,8 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from imagesmith.data.crops import load_folders
 from imagesmith.data.real_patches import RealPatchDataset, degrade_for_validation
-from imagesmith.data.sr_patches import load_folders
 from imagesmith.errors import UserError
 from imagesmith.metrics.evaluate import load_hr, mod_crop
 from imagesmith.metrics.protocols import sr_score

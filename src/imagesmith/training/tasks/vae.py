@@ -26,7 +26,7 @@ from imagesmith.models.saving import save_pretrained
 from imagesmith.models.spec import ModelSpec
 from imagesmith.training.config import TrainConfig
 from imagesmith.training.tasks.base import Phase
-from imagesmith.training.tasks.gan import data_options, fid_monitor, held_out, load_images
+from imagesmith.training.tasks.image_data import data_options, fid_monitor, held_out, load_images
 
 __all__ = ["VAEConfig", "VAETask"]
 
@@ -59,7 +59,7 @@ class VAETask:
         self.dims = self.args["channels"] * cfg.images.resolution**2
         self.step = 0  # set by the loop before every step (restored on resume): KL warm-up
         self.val_data = held_out(cfg, self.data)  # for the ELBO, reconstructions and FID
-        self.fid = fid_monitor(cfg, self.val_data)
+        self.fid = fid_monitor(cfg, self.val_data, cfg.vae.sample_seed)
 
     def train_dataset(self) -> Dataset:
         return ImageSetDataset(self.data, seed=self.cfg.seed, hflip=self.cfg.images.hflip)
