@@ -30,7 +30,7 @@ def main() -> None:
         )
     print(
         "\nPSNR in dB under sr-y (Y channel BT.601, crop = scale, uint8 outputs, MATLAB-bicubic "
-        "LR); measured by `tools/release_model.py`, re-checked by `tests/zoo`."
+        "LR); measured by `imagesmith release`, re-checked by `tests/zoo`."
     )
 
 
