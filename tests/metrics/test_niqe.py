@@ -128,3 +128,15 @@ def test_fit_few_images_and_roundtrip(tmp_path):
     assert back.source == "three skimage photos" and back.n_patches == model.n_patches
     score = niqe(skdata.astronaut(), model=path)
     assert np.isfinite(score) and score == niqe(skdata.astronaut(), model=back)
+
+
+def test_the_standard_parameter_layout_loads(tmp_path):
+    from imagesmith.metrics.niqe import NIQEModel, load_default_model
+
+    ref = load_default_model()
+    path = tmp_path / "std.npz"
+    np.savez(
+        path, mu_pris_param=ref.mu[None], cov_pris_param=ref.cov, gaussian_window=np.ones((7, 7))
+    )
+    model = NIQEModel.load(path)
+    assert np.array_equal(model.mu, ref.mu) and "standard" in model.source

@@ -125,8 +125,17 @@ class NIQEModel:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> NIQEModel:
-        """Read a model written by :meth:`save`."""
+        """Read a model written by :meth:`save`, or the standard pristine parameters in the
+        layout BasicSR ships them (``mu_pris_param``, ``cov_pris_param``: the MATLAB release's
+        model, for numbers that compare with papers)."""
         with np.load(path, allow_pickle=False) as f:
+            if "mu_pris_param" in f:
+                return cls(
+                    mu=np.asarray(f["mu_pris_param"]).reshape(-1),
+                    cov=f["cov_pris_param"],
+                    n_patches=0,
+                    source="standard NIQE pristine model (MATLAB release)",
+                )
             patch = int(f["patch_size"]) if "patch_size" in f else PATCH_SIZE
             if patch != PATCH_SIZE:
                 raise ValueError(f"{path}: model fitted on {patch}px patches, need {PATCH_SIZE}")

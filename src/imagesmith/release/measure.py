@@ -68,6 +68,8 @@ def measure(
 ) -> Measurement:
     """Measure model folder ``folder`` (of training run ``run``) under its task's protocol."""
     protocol = capability(spec.task).protocol
+    if spec.task == "upscale" and spec.kind == "real":  # blind models: the real-world protocol
+        protocol = "rw"
     return _PROTOCOLS[protocol](folder, spec, cfg, run, opts)
 
 
@@ -96,6 +98,40 @@ def _measure_sr(folder, spec, cfg, run, opts) -> Measurement:
         f"imagesmith eval upscale --data $IMAGESMITH_DATA/sr/Set5/HR --scale {spec.scale} "
         "--model NAME",
         f"Set5 {metrics['Set5']['psnr']:.2f} dB",
+    )
+
+
+# -- rw-xS ----------------------------------------------------------------------------------------
+
+
+def _measure_rw(folder, spec, cfg, run, opts) -> Measurement:
+    from imagesmith.metrics.realworld import RW_SETS, protocol_name, rw_cases, rw_score
+    from imagesmith.pipelines.upscale import UpscalePipeline
+
+    pipe = UpscalePipeline.from_pretrained(folder)
+    if opts.data is None:
+        raise UserError("this model is measured on benchmark sets: give --data DATASETS")
+    for rel in RW_SETS.values():
+        opts.data_dir(*rel.split("/"))  # a one-line error for a missing set
+    metrics: dict[str, Any] = {}
+    for name in RW_SETS:
+        scores = [
+            rw_score(pipe.upscale_tensor(c.lq), c.hr)
+            for c in rw_cases(opts.data, spec.scale, (name,), opts.limit)
+        ]
+        n = len(scores)
+        metrics[name] = {
+            "psnr": round(sum(p for p, _ in scores) / n, 4),
+            "ssim": round(sum(s for _, s in scores) / n, 4),
+        }
+    rows = [f"| {ds} | {m['psnr']:.2f} | {m['ssim']:.4f} |" for ds, m in metrics.items()]
+    proto = protocol_name(spec.scale)
+    return Measurement(
+        metrics,
+        f"{proto}: fixed-seed real-world degradations, RGB PSNR / SSIM, 4 px border",
+        "\n".join(["| set | PSNR (dB) | SSIM |", "|---|---|---|", *rows]),
+        f"python benchmarks/realworld.py --scale {spec.scale} --models NAME",
+        f"{proto} Kodak24 {metrics['Kodak24']['psnr']:.2f} dB",
     )
 
 
@@ -307,6 +343,7 @@ def _measure_features(folder, spec, cfg, run, opts) -> Measurement:
 
 _PROTOCOLS = {
     "sr-y": _measure_sr,
+    "rw": _measure_rw,
     "dn-rgb": _measure_restore,
     "ip-bins": _measure_inpaint,
     "fid-card": _measure_generator,
