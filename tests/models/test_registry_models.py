@@ -98,3 +98,24 @@ def test_half_precision_copy_halves_the_file_and_keeps_outputs(tmp_path):
     with torch.no_grad():
         ref, out = model.eval()(x), loaded(x)
     assert not torch.equal(ref, out) and torch.allclose(ref, out, atol=1e-3)
+
+
+@pytest.mark.parametrize("scale,unshuffle", [(1, 4), (2, 2), (4, 1)])
+def test_unshuffle_sr_starts_as_the_anchor_and_fits_odd_sizes(scale, unshuffle):
+    model = create_model("sr-unshuffle-m", scale=scale, unshuffle=unshuffle, features=8, blocks=1)
+    x = torch.rand(2, 3, 13, 18)
+    with torch.no_grad():
+        y = model(x)
+    anchor = x.repeat_interleave(scale, -2).repeat_interleave(scale, -1)
+    assert y.shape == (2, 3, 13 * scale, 18 * scale) and torch.equal(y, anchor)
+    torch.nn.init.normal_(model.up.conv.weight, std=0.1)  # trained detail: not the anchor
+    with torch.no_grad():
+        assert not torch.equal(model(x), anchor)
+
+
+def test_unshuffle_sr_at_x1_takes_the_x4_body():
+    from imagesmith.training.tasks.upscale import load_matching
+
+    x4 = create_model("sr-res-m", scale=4, features=8, blocks=2)
+    x1 = create_model("sr-unshuffle-m", scale=1, features=8, blocks=2)
+    assert load_matching(x1, x4) == ["head.weight"]  # only the head sees other inputs
