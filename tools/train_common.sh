@@ -19,3 +19,10 @@ train() {
 release() {
   $IS release "$@" --threads "$THREADS"
 }
+
+# stage NAME RECIPE ZOO_NAME [release options]: train (or resume) runs/NAME, then release it.
+stage() {
+  local name=$1 recipe=$2 zoo=$3; shift 3
+  train "$name" "$recipe"
+  release "runs/$name" "$zoo" --command "imagesmith train $recipe" "$@"
+}

@@ -10,13 +10,6 @@ source tools/train_common.sh
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=(features-fashion dcgan sngan vae features-cifar10 sprites srgan)
 
-# stage NAME RECIPE ZOO_NAME [release options]: train (or resume) runs/NAME, then release it.
-stage() {
-  local name=$1 recipe=$2 zoo=$3; shift 3
-  train "$name" "$recipe"
-  release "runs/$name" "$zoo" --command "imagesmith train $recipe" "$@"
-}
-
 for s in "${stages[@]}"; do
   case $s in
     features-fashion)

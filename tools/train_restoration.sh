@@ -15,13 +15,6 @@ source tools/train_common.sh
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=(denoise-color denoise-gray dejpeg gray-ft gray-ft2 gray-ft3 gray-grow gray-grow2 gray-grow3 inpaint inpaint-textured inpaint-textured-ft)
 
-# stage NAME RECIPE ZOO_NAME [release options]: train (or resume) runs/NAME, then release it.
-stage() {
-  local name=$1 recipe=$2 zoo=$3; shift 3
-  train "$name" "$recipe"
-  release "runs/$name" "$zoo" --command "imagesmith train $recipe" "$@"
-}
-
 for s in "${stages[@]}"; do
   case $s in
     denoise-color) stage denoise-color configs/denoise/color.yaml denoise-color --default ;;

@@ -66,7 +66,8 @@ class RestorePipeline(Pipeline):
         model: a loaded level-conditioned model, a classical method name (denoise only), or
             None for the shipped default of each image's channel count (loaded on first use).
         channels: the model's input channels (1 or 3) when ``model`` is a module.
-        level_range: the levels the model was trained on (sigma 0-255, or JPEG quality).
+        level_range: the levels the model was trained on (sigma 0-255, or JPEG quality), or the
+            model's whole :class:`~imagesmith.models.spec.LevelEncoding`.
         name, device, tile, overlap, batch: as in :class:`~imagesmith.pipelines.base.Pipeline`.
         precision: "fp32", or "bf16" (autocast) for about twice the speed on CPUs with bf16
             units at a few thousandths of a dB; classical methods ignore it. Only the
@@ -84,7 +85,7 @@ class RestorePipeline(Pipeline):
         kind: str = "denoise",
         model: nn.Module | str | None = None,
         channels: int = 3,
-        level_range: tuple[float, float] | None = None,
+        level_range: tuple[float, float] | LevelEncoding | None = None,
         name: str = "default",
         device: str | None = "cpu",
         tile: int | None = None,
@@ -105,9 +106,12 @@ class RestorePipeline(Pipeline):
                 raise UserError(f"{model!r} is not a classical {kind} method")
             self.classical = model
         elif model is not None:
-            self._nets[channels] = _Net(
-                self.place(model), channels, default_level(kind, level_range)
+            level = (
+                level_range
+                if isinstance(level_range, LevelEncoding)
+                else default_level(kind, level_range)
             )
+            self._nets[channels] = _Net(self.place(model), channels, level)
         self._fixed = model is not None
 
     @classmethod
@@ -121,9 +125,7 @@ class RestorePipeline(Pipeline):
         if str(name_or_path) in CLASSICAL_DENOISERS:
             return cls(kind, str(name_or_path), name=str(name_or_path), **kwargs)
         model, spec = cls._load_kind(name_or_path, kind, kwargs.get("backend", "torch"))
-        return cls(
-            kind, model, spec.channels_in, spec.level.range, name=str(name_or_path), **kwargs
-        )
+        return cls(kind, model, spec.channels_in, spec.level, name=str(name_or_path), **kwargs)
 
     @classmethod
     def _load_kind(cls, name_or_path: str | Path, kind: str, backend: str = "torch"):
