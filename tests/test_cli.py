@@ -166,3 +166,4 @@ def test_models_lists_zoo(capsys):
     code, out, _ = _run(capsys, "models")
     assert code == 0
     assert all(name in out for name in index()) and out.count("x") >= len(index())
+    assert "nan" not in out and "None" not in out  # every kind prints its own measurement

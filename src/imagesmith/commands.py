@@ -341,6 +341,10 @@ def cmd_models(args: argparse.Namespace) -> int:
             cells = [f"{s} {key} {v[key]['psnr']:.2f}" for s, v in m.items() if key in v]
             what = "dn-rgb PSNR " + ", ".join(cells)
             size = f"{e.get('channels')} ch"
+        elif e["task"] == "inpaint":
+            holes = " / ".join(f"{v['hole_psnr']:.2f}" for v in m.values())
+            what = f"ip-bins hole PSNR {holes} (1-10% .. 50-60% holes)"
+            size = f"{e.get('channels')} ch"
         else:
             floor = (m.get("floor") or {}).get("fid")
             what = (
