@@ -76,6 +76,12 @@ TRAINING_TASKS: dict[str, TrainingTask] = {
         TrainingTask("upscale", "tasks.upscale:UpscaleTask", "upscale"),
         TrainingTask("upscale-real", "tasks.upscale_real:RealUpscaleTask", "upscale"),
         TrainingTask(
+            "upscale-real-gan",
+            "tasks.upscale_real:RealUpscaleGANTask",
+            "upscale",
+            {"gan": _GAN, "srgan": "tasks.upscale_gan:SRGANConfig"},
+        ),
+        TrainingTask(
             "upscale-gan",
             "tasks.upscale_gan:UpscaleGANTask",
             "upscale",

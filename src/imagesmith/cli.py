@@ -43,6 +43,18 @@ def _build_parser() -> argparse.ArgumentParser:
     up.add_argument("--max-pixels", type=int, default=None, help="input pixel limit")
     up.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality of outputs")
 
+    rs = sub.add_parser("restore", help="clean up real photos (noise, blur, JPEG), x1, x2 or x4")
+    rs.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
+    rs.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
+    rs.add_argument("--scale", type=int, default=1, help="1 (same size, default), 2 or 4")
+    rs.add_argument("--model", default=None, help="real-photo model name or folder")
+    rs.add_argument("--tile", type=int, default=None, help="tile side in input pixels")
+    rs.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    rs.add_argument("--backend", default="torch", help="torch (default) or onnxruntime")
+    rs.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    rs.add_argument("--max-pixels", type=int, default=None, help="input pixel limit")
+    rs.add_argument("--save-quality", type=int, default=95, help="JPEG/WebP output quality")
+
     for kind, what, level_flag, level_help in (
         ("denoise", "remove noise", "--sigma", "noise sigma on the 0-255 scale, or auto (default)"),
         (

@@ -97,6 +97,36 @@ def cmd_upscale(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_restore(args: argparse.Namespace) -> int:
+    from imagesmith.pipelines.upscale import REAL_SCALES, UpscalePipeline, check_scale
+
+    check_scale(args.scale, REAL_SCALES)
+    if args.tile is not None and args.tile < 1:
+        raise UserError(f"--tile must be positive, got {args.tile}")
+    files = collect_inputs(args.inputs)
+    targets = plan_outputs(args.inputs, files, args.output, args.overwrite)
+    pipe = UpscalePipeline.from_pretrained(
+        args.model,
+        scale=None if args.model else args.scale,
+        kind=None if args.model else "real",
+        device=args.device,
+        backend=args.backend,
+    )
+    if args.model and pipe.scale != args.scale:
+        raise UserError(f"{args.model} works at x{pipe.scale}, not x{args.scale}; give --scale")
+    _for_each_file(
+        files,
+        targets,
+        args,
+        args.save_quality,
+        lambda image: pipe.n_tiles(image.height, image.width, args.tile),
+        lambda image, on_tile: (pipe(image, tile=args.tile, on_tile=on_tile), None),
+    )
+    where = targets[0] if len(targets) == 1 else Path(args.output)
+    print(f"restored {len(files)} image(s) at x{pipe.scale} with {pipe.name} -> {where}")
+    return 0
+
+
 def parse_level(raw: str, flag: str) -> float | str:
     """``auto`` or a number, from a ``--sigma`` / ``--quality`` argument."""
     if str(raw).lower() == "auto":

@@ -73,6 +73,19 @@ class DeepDistance:
     @torch.no_grad()
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Per-image distances (N,) (a 0-d tensor for a single (C, H, W) pair), >= 0."""
+        return self.distance(x, y).cpu()
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The mean distance of a batch, differentiable in ``x`` (a perceptual training loss;
+        the network's own weights stay frozen). Move the network with :meth:`to` first."""
+        return self.distance(x, y).mean()
+
+    def to(self, device: torch.device | str) -> DeepDistance:
+        self.layers.to(device)
+        return self
+
+    def distance(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Per-image distances on the network's device, with gradients when enabled."""
         single = x.dim() == 3
         x, y = (x[None], y[None]) if single else (x, y)
         if x.shape != y.shape:
@@ -91,5 +104,5 @@ class DeepDistance:
             if i in self.taps:
                 fx, fy = _unit(h[:n]), _unit(h[n:])
                 total += (fx - fy).pow(2).sum(1).mean((-2, -1))
-        d = (total / len(self.taps)).cpu()
+        d = total / len(self.taps)
         return d[0] if single else d

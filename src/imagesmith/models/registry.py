@@ -51,6 +51,7 @@ def _ensure_loaded() -> None:
     from imagesmith.models import (  # noqa: F401
         classifiers,
         denoisers,
+        discriminators,
         fastgan,
         gans,
         inpainters,

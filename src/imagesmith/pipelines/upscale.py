@@ -24,15 +24,16 @@ from imagesmith.models.spec import ModelSpec
 from imagesmith.pipelines.base import Pipeline, finish, on_channels, prepare
 from imagesmith.zoo import default_model
 
-__all__ = ["UpscalePipeline", "SCALES", "check_scale"]
+__all__ = ["UpscalePipeline", "SCALES", "REAL_SCALES", "check_scale"]
 
-SCALES = (2, 3, 4)
+SCALES = (2, 3, 4)  # bicubic-trained upscalers
+REAL_SCALES = (1, 2, 4)  # real-photo models (x1: clean-up at the same size)
 
 
-def check_scale(scale: int | None) -> None:
-    """UserError unless ``scale`` is None or one of :data:`SCALES`."""
-    if scale is not None and scale not in SCALES:
-        raise UserError(f"unsupported scale {scale}; choose one of {', '.join(map(str, SCALES))}")
+def check_scale(scale: int | None, allowed: tuple[int, ...] = SCALES) -> None:
+    """UserError unless ``scale`` is None or one of ``allowed``."""
+    if scale is not None and scale not in allowed:
+        raise UserError(f"unsupported scale {scale}; choose one of {', '.join(map(str, allowed))}")
 
 
 class UpscalePipeline(Pipeline):
@@ -67,12 +68,19 @@ class UpscalePipeline(Pipeline):
 
     @classmethod
     def from_pretrained(
-        cls, name_or_path: str | Path | None = None, scale: int | None = None, **kwargs: Any
+        cls,
+        name_or_path: str | Path | None = None,
+        scale: int | None = None,
+        kind: str | None = None,
+        **kwargs: Any,
     ) -> UpscalePipeline:
-        """Load a shipped model by name (default: the default model for ``scale``) or a folder."""
-        check_scale(scale)
+        """Load a shipped model by name or a folder; None: the default model for ``scale`` (4
+        when None), of ``kind`` when given ("real": the real-photo models, which also exist at
+        x1)."""
+        check_scale(scale, REAL_SCALES if kind == "real" else SCALES)
         if name_or_path is None:
-            name_or_path = default_model("upscale", scale or 4)
+            match = {"kind": kind} if kind else {}
+            name_or_path = default_model("upscale", scale or 4, **match)
         model, spec = cls.load(name_or_path, kwargs.get("backend", "torch"))
         if scale is not None and scale != spec.scale:
             raise UserError(f"model {name_or_path} upscales x{spec.scale}, not x{scale}")

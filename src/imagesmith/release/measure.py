@@ -68,7 +68,7 @@ def measure(
 ) -> Measurement:
     """Measure model folder ``folder`` (of training run ``run``) under its task's protocol."""
     protocol = capability(spec.task).protocol
-    if spec.task == "upscale" and spec.kind == "real":  # blind models: the real-world protocol
+    if spec.task == "upscale" and spec.kind.startswith("real"):  # the real-world protocol
         protocol = "rw"
     return _PROTOCOLS[protocol](folder, spec, cfg, run, opts)
 

@@ -26,6 +26,7 @@ from imagesmith.losses.adversarial import (
     g_loss,
 )
 from imagesmith.losses.perceptual import PerceptualLoss
+from imagesmith.metrics.deep_distance import DeepDistance
 from imagesmith.models.registry import create_model
 from imagesmith.training.config import TrainConfig
 from imagesmith.training.tasks.base import Phase
@@ -42,21 +43,23 @@ class SRGANConfig:
     adv_weight: float = 5e-3
     # "vgg19": ImageNet VGG19 feature maps (weights: vgg_weights, or downloaded with sha256);
     # "disc": the discriminator's own feature maps (feature matching; needs no extra weights);
+    # "deep": the LPIPS-style distance in a shipped feature-cnn's stages (deep_model);
     # "none": pixel + adversarial only.
     feature: str = "disc"
     feature_weight: float = 1.0
+    deep_model: str = "features-cifar10"
     vgg_weights: str = ""
     vgg_layers: dict[str, float] = field(default_factory=lambda: {"conv5_4": 1.0})
 
 
-FEATURES = ("vgg19", "disc", "none")
+FEATURES = ("vgg19", "disc", "deep", "none")
 
 
 class UpscaleGANTask(UpscaleTask):
     release_kind = "gan"
 
-    def __init__(self, cfg: TrainConfig) -> None:
-        super().__init__(cfg)
+    def __init__(self, cfg: TrainConfig, scales: tuple[int, ...] = (2, 3, 4)) -> None:
+        super().__init__(cfg, scales)
         g, s = cfg.gan, cfg.srgan
         if g.loss not in KINDS:
             raise UserError(f"gan.loss must be one of {', '.join(KINDS)}, got {g.loss!r}")
@@ -79,6 +82,7 @@ class UpscaleGANTask(UpscaleTask):
             if s.feature == "vgg19"
             else None
         )
+        self.deep = DeepDistance.from_classifier(s.deep_model) if s.feature == "deep" else None
         self.ema_module = self.model
         self.phases = [
             Phase("d", self.D, self._d_loss, lr=g.d_lr or None),
@@ -88,6 +92,8 @@ class UpscaleGANTask(UpscaleTask):
     def to_device(self, batch: Any, device: torch.device) -> Any:
         if self.vgg is not None:
             self.vgg.to(device)
+        if self.deep is not None:
+            self.deep.to(device)
         return super().to_device(batch, device)
 
     def _d_loss(self, batch: Any, net: nn.Module) -> tuple[torch.Tensor, dict[str, float]]:
@@ -110,6 +116,8 @@ class UpscaleGANTask(UpscaleTask):
                 feat = feature_matching(self.D, fake, hr * 2 - 1)
             elif s.feature == "vgg19":
                 feat = self.vgg(sr.clamp(0, 1), hr)
+            elif s.feature == "deep":
+                feat = self.deep.loss(sr.clamp(0, 1), hr)
             else:
                 feat = torch.zeros((), device=sr.device)
         finally:

@@ -14,28 +14,22 @@ from torch.utils.data import Dataset
 
 from imagesmith.data.crops import load_folders
 from imagesmith.data.real_patches import RealPatchDataset, degrade_for_validation
-from imagesmith.errors import UserError
 from imagesmith.metrics.evaluate import load_hr, mod_crop
 from imagesmith.metrics.protocols import sr_score
 from imagesmith.training.config import TrainConfig
 from imagesmith.training.tasks.upscale import UpscaleTask
+from imagesmith.training.tasks.upscale_gan import UpscaleGANTask
 
-__all__ = ["RealUpscaleTask"]
+__all__ = ["RealUpscaleTask", "RealUpscaleGANTask"]
 
 REAL_SCALES = (1, 2, 4)
 
 
-class RealUpscaleTask(UpscaleTask):
-    """Task ``upscale-real``: ``scale`` 4 or 2 (blind upscaling) or 1 (clean-up at the same
-    size); the released spec is an ``upscale`` model of that scale with kind "real"."""
+class _RealData:
+    """Training data and validation of the real-photo tasks (mixed into the upscale tasks)."""
 
-    release_kind = "real"
-
-    def __init__(self, cfg: TrainConfig) -> None:
-        if cfg.scale not in REAL_SCALES:
-            raise UserError(f"upscale-real: scale must be 1, 2 or 4, got {cfg.scale}")
-        super().__init__(cfg, scales=REAL_SCALES)
-        self._val_pairs: list[tuple[torch.Tensor, torch.Tensor]] | None = None
+    cfg: TrainConfig
+    _val_pairs: list[tuple[torch.Tensor, torch.Tensor]] | None = None
 
     def train_dataset(self) -> Dataset:
         d = self.cfg.data
@@ -62,3 +56,23 @@ class RealUpscaleTask(UpscaleTask):
         model.train(was_training)
         n = len(scores)
         return {"psnr": sum(x.psnr for x in scores) / n, "ssim": sum(x.ssim for x in scores) / n}
+
+
+class RealUpscaleTask(_RealData, UpscaleTask):
+    """Task ``upscale-real``: ``scale`` 4 or 2 (blind upscaling) or 1 (clean-up at the same
+    size), pixel loss; the released spec is an ``upscale`` model of that scale, kind "real"."""
+
+    release_kind = "real"
+
+    def __init__(self, cfg: TrainConfig) -> None:
+        super().__init__(cfg, scales=REAL_SCALES)
+
+
+class RealUpscaleGANTask(_RealData, UpscaleGANTask):
+    """Task ``upscale-real-gan``: a real-photo model fine-tuned with a discriminator (sections
+    ``gan`` and ``srgan``, as SRGAN); released with kind "real-gan"."""
+
+    release_kind = "real-gan"
+
+    def __init__(self, cfg: TrainConfig) -> None:
+        super().__init__(cfg, scales=REAL_SCALES)
