@@ -73,26 +73,35 @@ def _for_each_file(files, targets, args, quality, n_tiles, work) -> None:
     bar_files.close()
 
 
+def _check_tile(tile: int | None) -> None:
+    if tile is not None and tile < 1:
+        raise UserError(f"--tile must be positive, got {tile}")
+
+
+def _upscale_files(args: argparse.Namespace, pipe, files, targets, quality: int) -> Path:
+    """Run an :class:`UpscalePipeline` over the planned files; returns where the output went."""
+    _for_each_file(
+        files,
+        targets,
+        args,
+        quality,
+        lambda image: pipe.n_tiles(image.height, image.width, args.tile),
+        lambda image, on_tile: (pipe(image, tile=args.tile, on_tile=on_tile), None),
+    )
+    return targets[0] if len(targets) == 1 else Path(args.output)
+
+
 def cmd_upscale(args: argparse.Namespace) -> int:
     from imagesmith.pipelines.upscale import UpscalePipeline, check_scale
 
     check_scale(args.scale)
-    if args.tile is not None and args.tile < 1:
-        raise UserError(f"--tile must be positive, got {args.tile}")
+    _check_tile(args.tile)
     files = collect_inputs(args.inputs)
     targets = plan_outputs(args.inputs, files, args.output, args.overwrite)
     pipe = UpscalePipeline.from_pretrained(
         args.model, scale=args.scale, device=args.device, backend=args.backend
     )
-    _for_each_file(
-        files,
-        targets,
-        args,
-        args.quality,
-        lambda image: pipe.n_tiles(image.height, image.width, args.tile),
-        lambda image, on_tile: (pipe(image, tile=args.tile, on_tile=on_tile), None),
-    )
-    where = targets[0] if len(targets) == 1 else Path(args.output)
+    where = _upscale_files(args, pipe, files, targets, args.quality)
     print(f"upscaled {len(files)} image(s) x{pipe.scale} with {pipe.name} -> {where}")
     return 0
 
@@ -101,8 +110,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from imagesmith.pipelines.upscale import REAL_SCALES, UpscalePipeline, check_scale
 
     check_scale(args.scale, REAL_SCALES)
-    if args.tile is not None and args.tile < 1:
-        raise UserError(f"--tile must be positive, got {args.tile}")
+    _check_tile(args.tile)
     files = collect_inputs(args.inputs)
     targets = plan_outputs(args.inputs, files, args.output, args.overwrite)
     pipe = UpscalePipeline.from_pretrained(
@@ -114,15 +122,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     )
     if args.model and pipe.scale != args.scale:
         raise UserError(f"{args.model} works at x{pipe.scale}, not x{args.scale}; give --scale")
-    _for_each_file(
-        files,
-        targets,
-        args,
-        args.save_quality,
-        lambda image: pipe.n_tiles(image.height, image.width, args.tile),
-        lambda image, on_tile: (pipe(image, tile=args.tile, on_tile=on_tile), None),
-    )
-    where = targets[0] if len(targets) == 1 else Path(args.output)
+    where = _upscale_files(args, pipe, files, targets, args.save_quality)
     print(f"restored {len(files)} image(s) at x{pipe.scale} with {pipe.name} -> {where}")
     return 0
 
@@ -155,8 +155,7 @@ def _cmd_restore(args: argparse.Namespace, kind: str) -> int:
 
     what = "sigma" if kind == "denoise" else "quality"
     level = parse_level(args.level, f"--{what}")
-    if args.tile is not None and args.tile < 1:
-        raise UserError(f"--tile must be positive, got {args.tile}")
+    _check_tile(args.tile)
     files = collect_inputs(args.inputs)
     targets = plan_outputs(args.inputs, files, args.output, args.overwrite)
     pipe = _restore_pipeline(args, kind)
