@@ -37,15 +37,20 @@ def index() -> dict[str, dict[str, Any]]:
 
 def default_model(task: str, scale: int | None = None, **match: Any) -> str:
     """The zoo name used when the user names none: the entry of ``task`` marked ``default``
-    whose fields equal ``scale`` (when given) and every ``match`` item (e.g. ``channels=1``)."""
+    whose fields equal ``scale`` (when given) and every ``match`` item (e.g. ``channels=1``),
+    else the only entry that matches (e.g. the one real-photo model at a scale)."""
     want = {**({"scale": scale} if scale is not None else {}), **match}
-    for name, e in index().items():
-        if (
-            e.get("task") == task
-            and e.get("default")
-            and all(e.get(k) == v for k, v in want.items())
-        ):
-            return name
+    entries = index()
+    found = [
+        name
+        for name, e in sorted(entries.items())
+        if e.get("task") == task and all(e.get(k) == v for k, v in want.items())
+    ]
+    marked = [n for n in found if entries[n].get("default")]
+    if marked:
+        return marked[0]
+    if len(found) == 1:  # the only model of its kind at this scale (e.g. a real-photo x4)
+        return found[0]
     what = " ".join([task, *(f"{k}={v}" for k, v in want.items())])
     raise UserError(f"no shipped model for {what}; see `imagesmith models`")
 
