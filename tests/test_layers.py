@@ -21,6 +21,7 @@ RANK = {
     "evaluation": 5,
     "demo": 6,
     "release": 6,
+    "batch": 6,
     "commands": 7,
     "cli": 8,
 }

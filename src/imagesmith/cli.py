@@ -22,6 +22,37 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USER, f"{self.prog}: error: {message}\n")
 
 
+def _add_batch_options(p: argparse.ArgumentParser, what: str = "images") -> None:
+    """Options every many-files command shares (see imagesmith.batch)."""
+    p.add_argument(
+        "-r", "--recursive", action="store_true", help="walk sub-folders; the output mirrors them"
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="keep existing outputs and go on (resumes an interrupted batch)",
+    )
+    p.add_argument(
+        "--manifest",
+        default=None,
+        metavar="FILE",
+        help="append one JSON line per file: input, output, status, seconds, error",
+    )
+    p.add_argument(
+        "--shard",
+        default=None,
+        metavar="K/N",
+        help=f"process only the K-th of N shares of the {what} (0 <= K < N), e.g. one per task "
+        "of a Slurm job array",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or notes")
+    p.add_argument("--max-pixels", type=int, default=None, help="input pixel limit")
+    p.add_argument(
+        "--save-quality", type=int, default=95, help="JPEG/WebP quality of the written outputs"
+    )
+
+
 def _build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="imagesmith", description="Image synthesis and restoration.")
     p.add_argument("--version", action="store_true", help="print the version and exit")
@@ -39,9 +70,9 @@ def _build_parser() -> argparse.ArgumentParser:
         default="torch",
         help="torch (default) or onnxruntime (the model exported to ONNX, run by onnxruntime)",
     )
-    up.add_argument("--overwrite", action="store_true", help="replace existing outputs")
-    up.add_argument("--max-pixels", type=int, default=None, help="input pixel limit")
-    up.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality of outputs")
+    _add_batch_options(up)
+    # The output quality was --quality until 0.2; dejpeg's --quality is the input's JPEG quality.
+    up.add_argument("--quality", dest="old_quality", default=None, help=argparse.SUPPRESS)
 
     rs = sub.add_parser("restore", help="clean up real photos (noise, blur, JPEG), x1, x2 or x4")
     rs.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
@@ -51,9 +82,7 @@ def _build_parser() -> argparse.ArgumentParser:
     rs.add_argument("--tile", type=int, default=None, help="tile side in input pixels")
     rs.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     rs.add_argument("--backend", default="torch", help="torch (default) or onnxruntime")
-    rs.add_argument("--overwrite", action="store_true", help="replace existing outputs")
-    rs.add_argument("--max-pixels", type=int, default=None, help="input pixel limit")
-    rs.add_argument("--save-quality", type=int, default=95, help="JPEG/WebP output quality")
+    _add_batch_options(rs)
 
     for kind, what, level_flag, level_help in (
         ("denoise", "remove noise", "--sigma", "noise sigma on the 0-255 scale, or auto (default)"),
@@ -101,18 +130,17 @@ def _build_parser() -> argparse.ArgumentParser:
             action="store_true",
             help="average over 8 rotations/flips: 8x slower, slightly better",
         )
-        rp.add_argument("--overwrite", action="store_true", help="replace existing outputs")
-        rp.add_argument("--max-pixels", type=int, default=None, help="input pixel limit")
-        rp.add_argument("--save-quality", type=int, default=95, help="JPEG/WebP output quality")
+        _add_batch_options(rp)
 
     ip = sub.add_parser("inpaint", help="fill holes, remove objects and scratches")
-    ip.add_argument("input", metavar="INPUT", help="image file")
+    ip.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
     ip.add_argument(
         "--mask",
         required=True,
-        help="mask image (white = fill; with alpha: transparent = fill), or auto-scratches",
+        help="mask image (white = fill; with alpha: transparent = fill) used for every input, a "
+        "folder of masks with the inputs' relative paths (any image suffix), or auto-scratches",
     )
-    ip.add_argument("-o", "--output", required=True, help="output image file")
+    ip.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
     ip.add_argument(
         "--model",
         default=None,
@@ -127,9 +155,7 @@ def _build_parser() -> argparse.ArgumentParser:
         default="torch",
         help="torch (default) or onnxruntime (the model exported to ONNX, run by onnxruntime)",
     )
-    ip.add_argument("--overwrite", action="store_true", help="replace an existing output")
-    ip.add_argument("--max-pixels", type=int, default=None, help="input pixel limit")
-    ip.add_argument("--save-quality", type=int, default=95, help="JPEG/WebP output quality")
+    _add_batch_options(ip)
 
     tr = sub.add_parser("train", help="train a model from a YAML recipe")
     tr.add_argument("config", nargs="?", help="recipe YAML (see configs/)")

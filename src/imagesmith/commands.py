@@ -7,70 +7,50 @@ import os
 import sys
 from pathlib import Path
 
+from imagesmith.batch import Job, TileProgress, parse_shard, plan_batch, run_batch
 from imagesmith.errors import UserError
-from imagesmith.io.image import SUPPORTED_SUFFIXES, list_images
+from imagesmith.io.image import SUPPORTED_SUFFIXES
 
 
-def collect_inputs(inputs: list[str]) -> list[Path]:
-    """Files named directly plus the images inside named folders (sorted, not recursive)."""
-    files: list[Path] = []
-    for raw in inputs:
-        p = Path(raw)
-        if p.is_dir():
-            files += list_images(p)
-        elif p.is_file():
-            files.append(p)
-        else:
-            raise UserError(f"{p}: no such file or folder")
-    return files
+def _plan(args: argparse.Namespace, inputs: list[str] | None = None) -> list[Job]:
+    """The batch of a many-files command, from its shared options (cli._add_batch_options)."""
+    return plan_batch(
+        args.inputs if inputs is None else inputs,
+        args.output,
+        recursive=args.recursive,
+        overwrite=args.overwrite,
+        skip_existing=args.skip_existing,
+        shard=parse_shard(args.shard),
+    )
 
 
-def plan_outputs(inputs: list[str], files: list[Path], output: str, overwrite: bool) -> list[Path]:
-    """Where each input goes; refuses clobbering, name clashes and writing over an input."""
-    out = Path(output)
-    single = len(files) == 1 and Path(inputs[0]).is_file() and len(inputs) == 1
-    if single and out.suffix.lower() in SUPPORTED_SUFFIXES:
-        targets = [out]
-    else:
-        if out.is_file() or (out.suffix.lower() in SUPPORTED_SUFFIXES and not out.is_dir()):
-            raise UserError(f"{out}: with several inputs the output must be a folder")
-        targets = [out / f.name for f in files]
-        names = [t.name for t in targets]
-        dup = next((n for n in names if names.count(n) > 1), None)
-        if dup:
-            raise UserError(f"two inputs are named {dup}; write them into separate folders")
-    sources = {f.resolve() for f in files}
-    for t in targets:
-        if t.resolve() in sources:
-            raise UserError(f"{t}: output would overwrite an input; choose another output")
-        if t.exists() and not overwrite:
-            raise UserError(f"{t}: already exists (use --overwrite to replace it)")
-    return targets
-
-
-def _for_each_file(files, targets, args, quality, n_tiles, work) -> None:
-    """Read each input, run ``work(image, on_tile) -> (result, note)``, write the result.
-
-    Progress: a bar over files when there are several, else over tiles when there are several.
-    ``note`` (or None) is printed per file, e.g. the estimated noise level.
-    """
-    from tqdm import tqdm
-
+def _run_files(
+    args: argparse.Namespace, jobs: list[Job], n_tiles, work, verb: str, tail: str
+) -> int:
+    """Read each job's input, run ``work(job, image, on_tile) -> (result, note)``, write the
+    result; then one summary line. Exit code 2 when any file failed (each failure was one
+    line on stderr)."""
     from imagesmith.io.image import read_image, write_image
 
-    many = len(files) > 1
-    bar_files = tqdm(total=len(files), unit="img", disable=None if many else True, file=sys.stderr)
-    for src, dst in zip(files, targets, strict=True):
-        image = read_image(src, max_pixels=args.max_pixels)
-        n = n_tiles(image)
-        disable = None if (n > 1 and not many) else True
-        with tqdm(total=n, unit="tile", leave=False, file=sys.stderr, disable=disable) as bar:
-            result, note = work(image, bar.update)
-        write_image(result, dst, overwrite=args.overwrite, quality=quality)
-        if note:
-            tqdm.write(f"{src.name}: {note}", file=sys.stdout)
-        bar_files.update(1)
-    bar_files.close()
+    def one(job: Job, tiles: TileProgress) -> str | None:
+        image = read_image(job.source, max_pixels=args.max_pixels)
+        tiles.start(n_tiles(image))
+        result, note = work(job, image, tiles)
+        write_image(result, job.target, overwrite=args.overwrite, quality=args.save_quality)
+        return note
+
+    summary = run_batch(
+        jobs, one, skip_existing=args.skip_existing, manifest=args.manifest, quiet=args.quiet
+    )
+    if not jobs:
+        print(f"{verb} nothing: no files in shard {args.shard}")
+        return 0
+    where = jobs[0].target if len(jobs) == 1 and summary.total == 1 else Path(args.output)
+    if summary.skipped or summary.failed or len(jobs) > 1:
+        print(f"{verb} {summary.line()} {tail} -> {where}")
+    else:
+        print(f"{verb} 1 image {tail} -> {where}")
+    return 2 if summary.failed else 0
 
 
 def _check_tile(tile: int | None) -> None:
@@ -78,32 +58,30 @@ def _check_tile(tile: int | None) -> None:
         raise UserError(f"--tile must be positive, got {tile}")
 
 
-def _upscale_files(args: argparse.Namespace, pipe, files, targets, quality: int) -> Path:
-    """Run an :class:`UpscalePipeline` over the planned files; returns where the output went."""
-    _for_each_file(
-        files,
-        targets,
+def _upscale_files(args: argparse.Namespace, pipe, jobs: list[Job], verb: str) -> int:
+    """Run an :class:`UpscalePipeline` over the planned jobs."""
+    return _run_files(
         args,
-        quality,
+        jobs,
         lambda image: pipe.n_tiles(image.height, image.width, args.tile),
-        lambda image, on_tile: (pipe(image, tile=args.tile, on_tile=on_tile), None),
+        lambda job, image, on_tile: (pipe(image, tile=args.tile, on_tile=on_tile), None),
+        verb,
+        f"x{pipe.scale} with {pipe.name}",
     )
-    return targets[0] if len(targets) == 1 else Path(args.output)
 
 
 def cmd_upscale(args: argparse.Namespace) -> int:
     from imagesmith.pipelines.upscale import UpscalePipeline, check_scale
 
+    if args.old_quality is not None:
+        raise UserError("the output quality option is --save-quality (as in every command)")
     check_scale(args.scale)
     _check_tile(args.tile)
-    files = collect_inputs(args.inputs)
-    targets = plan_outputs(args.inputs, files, args.output, args.overwrite)
+    jobs = _plan(args)
     pipe = UpscalePipeline.from_pretrained(
         args.model, scale=args.scale, device=args.device, backend=args.backend
     )
-    where = _upscale_files(args, pipe, files, targets, args.quality)
-    print(f"upscaled {len(files)} image(s) x{pipe.scale} with {pipe.name} -> {where}")
-    return 0
+    return _upscale_files(args, pipe, jobs, "upscaled")
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
@@ -111,8 +89,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     check_scale(args.scale, REAL_SCALES)
     _check_tile(args.tile)
-    files = collect_inputs(args.inputs)
-    targets = plan_outputs(args.inputs, files, args.output, args.overwrite)
+    jobs = _plan(args)
     pipe = UpscalePipeline.from_pretrained(
         args.model,
         scale=None if args.model else args.scale,
@@ -122,9 +99,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     )
     if args.model and pipe.scale != args.scale:
         raise UserError(f"{args.model} works at x{pipe.scale}, not x{args.scale}; give --scale")
-    where = _upscale_files(args, pipe, files, targets, args.save_quality)
-    print(f"restored {len(files)} image(s) at x{pipe.scale} with {pipe.name} -> {where}")
-    return 0
+    return _upscale_files(args, pipe, jobs, "restored")
 
 
 def parse_level(raw: str, flag: str) -> float | str:
@@ -152,31 +127,25 @@ def _restore_pipeline(args: argparse.Namespace, kind: str):
 
 
 def _cmd_restore(args: argparse.Namespace, kind: str) -> int:
-
     what = "sigma" if kind == "denoise" else "quality"
     level = parse_level(args.level, f"--{what}")
     _check_tile(args.tile)
-    files = collect_inputs(args.inputs)
-    targets = plan_outputs(args.inputs, files, args.output, args.overwrite)
+    jobs = _plan(args)
     pipe = _restore_pipeline(args, kind)
     gain = getattr(args, "gain", 0.0)
 
-    def work(image, on_tile):
+    def work(job: Job, image, on_tile):
         res = pipe.restore(image, level, gain=gain, tile=args.tile, on_tile=on_tile)
         return res.image, f"{what} {res.level:.1f}" + (" (estimated)" if res.estimated else "")
 
-    _for_each_file(
-        files,
-        targets,
+    return _run_files(
         args,
-        args.save_quality,
+        jobs,
         lambda image: pipe.n_tiles(image.height, image.width, args.tile),
         work,
+        "denoised" if kind == "denoise" else "de-blocked",
+        f"with {pipe.name}",
     )
-    where = targets[0] if len(targets) == 1 else Path(args.output)
-    done = "denoised" if kind == "denoise" else "de-blocked"
-    print(f"{done} {len(files)} image(s) with {pipe.name} -> {where}")
-    return 0
 
 
 def cmd_denoise(args: argparse.Namespace) -> int:
@@ -188,36 +157,46 @@ def cmd_dejpeg(args: argparse.Namespace) -> int:
 
 
 def cmd_inpaint(args: argparse.Namespace) -> int:
-    from imagesmith.io.image import read_image, write_image
+    from imagesmith.io.image import read_image
     from imagesmith.pipelines.inpaint import AUTO_SCRATCHES, InpaintPipeline, NothingToDo
 
     if args.dilate < 0:
         raise UserError(f"--dilate must be >= 0, got {args.dilate}")
-    src = Path(args.input)
-    if not src.is_file():
-        raise UserError(f"{src}: no such file")
-    (dst,) = plan_outputs([args.input], [src], args.output, args.overwrite)
-    image = read_image(src, max_pixels=args.max_pixels)
-    if args.mask == AUTO_SCRATCHES:
-        mask = AUTO_SCRATCHES
-    else:
-        mask_path = Path(args.mask)
-        if not mask_path.is_file():
-            raise UserError(f"{mask_path}: no such mask file")
-        mask = read_image(mask_path, max_pixels=args.max_pixels)
+    jobs = _plan(args)
+    mask_arg = Path(args.mask)
+    if args.mask != AUTO_SCRATCHES and not mask_arg.exists():
+        raise UserError(f"{mask_arg}: no such mask file or folder")
+    shared_mask = read_image(mask_arg, max_pixels=args.max_pixels) if mask_arg.is_file() else None
     pipe = InpaintPipeline.from_pretrained(args.model, device=args.device, backend=args.backend)
-    try:
-        res = pipe.inpaint(image, mask, invert=args.invert_mask, dilate=args.dilate)
-    except NothingToDo as e:
-        write_image(image, dst, overwrite=args.overwrite, quality=args.save_quality)
-        print(f"{e}; copied the image unchanged -> {dst}")
-        return 0
-    write_image(res.image, dst, overwrite=args.overwrite, quality=args.save_quality)
-    print(
-        f"filled {res.hole_fraction:.2%} of the pixels in {res.regions} region(s) "
-        f"with {pipe.name} -> {dst}"
-    )
-    return 0
+
+    def mask_for(job: Job):
+        if args.mask == AUTO_SCRATCHES:
+            return AUTO_SCRATCHES
+        if shared_mask is not None:
+            return shared_mask
+        return read_image(mask_in_folder(mask_arg, job.rel), max_pixels=args.max_pixels)
+
+    def work(job: Job, image, on_tile):
+        try:
+            res = pipe.inpaint(image, mask_for(job), invert=args.invert_mask, dilate=args.dilate)
+        except NothingToDo as e:
+            return image, f"{e}; copied the image unchanged"
+        return res.image, f"filled {res.hole_fraction:.2%} of the pixels in {res.regions} region(s)"
+
+    return _run_files(args, jobs, lambda image: 1, work, "inpainted", f"with {pipe.name}")
+
+
+def mask_in_folder(folder: Path, rel: str) -> Path:
+    """The mask for the input with relative path ``rel``: same path, any image suffix."""
+    stem = Path(rel).with_suffix("")
+    for suffix in SUPPORTED_SUFFIXES:
+        for candidate in (
+            folder / stem.with_suffix(suffix),
+            folder / stem.with_suffix(suffix.upper()),
+        ):
+            if candidate.is_file():
+                return candidate
+    raise UserError(f"{folder}: no mask for {rel} (expected {stem}.png or another image suffix)")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
