@@ -9,11 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+import numpy as np
 import torch
 
 from imagesmith.errors import UserError
+from imagesmith.functional.tensor_image import to_hwc
 
-__all__ = ["tile_starts", "blend_ramp", "tiled_apply", "count_tiles", "choose_tile"]
+__all__ = [
+    "tile_starts",
+    "blend_ramp",
+    "finished_rows",
+    "tiled_apply",
+    "tiled_into",
+    "count_tiles",
+    "choose_tile",
+]
 
 
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
@@ -71,10 +81,70 @@ def blend_ramp(length: int, skip: int, ramp: int, at_start: bool, at_end: bool) 
     return w
 
 
-def _tiles(h: int, w: int, tile: int, overlap: int) -> Iterator[tuple[int, int, int, int]]:
-    for top in tile_starts(h, tile, overlap):
-        for left in tile_starts(w, tile, overlap):
-            yield top, left, min(tile, h), min(tile, w)
+# (top, left, height, width) of an input tile -> (C, height, width) float32 on the CPU.
+TileReader = Callable[[int, int, int, int], torch.Tensor]
+
+
+def finished_rows(
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    read: TileReader,
+    h: int,
+    w: int,
+    scale: int,
+    tile: int | None,
+    overlap: int = 16,
+    batch: int = 4,
+    device: torch.device | str = "cpu",
+    on_tile: Callable[[int], None] | None = None,
+) -> Iterator[tuple[int, torch.Tensor]]:
+    """Run ``fn`` (N, C, th, tw) -> (N, C', s*th, s*tw) tile by tile over an h x w input and
+    yield ``(first_row, block)``: blended output rows, (C', n, s*w) float32 on the CPU, top to
+    bottom, each row once and final.
+
+    Tiles go row of tiles by row of tiles; only one row of tiles is held, in output pixels
+    (about ``s*tile`` rows x ``s*w`` columns), so memory is bounded by the tile size and the
+    image width, never by the image area. ``read(top, left, th, tw)`` supplies input tiles, so
+    the caller need not hold the whole input as floats either.
+    """
+    if tile is None or (tile >= h and tile >= w):
+        out = fn(read(0, 0, h, w)[None].to(device))[0].float().cpu()
+        if on_tile:
+            on_tile(1)
+        yield 0, out
+        return
+    s = scale
+    th, tw = min(tile, h), min(tile, w)
+    tops, lefts = tile_starts(h, tile, overlap), tile_starts(w, tile, overlap)
+    # In output pixels: ignore the outer quarter of each overlap band, ramp over the next half,
+    # so every pixel keeps a positive total weight from at least one tile.
+    skip, ramp = overlap * s // 4, overlap * s // 2
+    wxs = [blend_ramp(tw * s, skip, ramp, left == 0, left + tw == w) for left in lefts]
+    acc: torch.Tensor | None = None
+    wsum = torch.zeros(1, th * s, w * s)
+    base = 0  # output row held in row 0 of the buffers
+    for top in tops:
+        shift = top * s - base
+        if shift and acc is not None:  # rows above this tile row are final: hand them out
+            yield base, acc[:, :shift] / wsum[:, :shift].clamp_min(1e-8)
+            acc = torch.cat([acc[:, shift:], torch.zeros_like(acc[:, :shift])], dim=1)
+            wsum = torch.cat([wsum[:, shift:], torch.zeros_like(wsum[:, :shift])], dim=1)
+            base = top * s
+        wy = blend_ramp(th * s, skip, ramp, top == 0, top + th == h)[:, None]
+        for i in range(0, len(lefts), batch):
+            group = list(range(i, min(i + batch, len(lefts))))
+            inp = torch.stack([read(top, lefts[j], th, tw) for j in group]).to(device)
+            out = fn(inp).float().cpu()
+            if acc is None:
+                acc = torch.zeros(out.shape[1], th * s, w * s)
+            for j, y in zip(group, out, strict=True):
+                weight = wy * wxs[j][None, :]
+                ls = lefts[j] * s
+                acc[:, :, ls : ls + tw * s] += y * weight
+                wsum[:, :, ls : ls + tw * s] += weight
+            if on_tile:
+                on_tile(len(group))
+    assert acc is not None
+    yield base, acc / wsum.clamp_min(1e-8)
 
 
 def tiled_apply(
@@ -100,34 +170,44 @@ def tiled_apply(
         on_tile: called with the number of tiles just finished (for progress bars).
 
     Returns:
-        (C', s*H, s*W) float32 tensor on the CPU.
+        (C', s*H, s*W) float32 tensor on the CPU (for images that fit in memory as floats;
+        :func:`tiled_into` writes integer pixels in bounded memory).
     """
-    c, h, w = x.shape
-    if tile is None or (tile >= h and tile >= w):
-        out = fn(x[None].to(device))[0].float().cpu()
-        if on_tile:
-            on_tile(1)
-        return out
-    boxes = list(_tiles(h, w, tile, overlap))
-    acc: torch.Tensor | None = None
-    wsum = torch.zeros(1, h * scale, w * scale)
-    # In output pixels: ignore the outer quarter of each overlap band, ramp over the next half,
-    # so every pixel keeps a positive total weight from at least one tile.
-    skip, ramp = overlap * scale // 4, overlap * scale // 2
-    for i in range(0, len(boxes), batch):
-        group = boxes[i : i + batch]
-        inp = torch.stack([x[:, t : t + th, l : l + tw] for t, l, th, tw in group]).to(device)
-        out = fn(inp).float().cpu()
-        if acc is None:
-            acc = torch.zeros(out.shape[1], h * scale, w * scale)
-        for (t, l, th, tw), y in zip(group, out, strict=True):
-            wy = blend_ramp(th * scale, skip, ramp, t == 0, t + th == h)
-            wx = blend_ramp(tw * scale, skip, ramp, l == 0, l + tw == w)
-            weight = wy[:, None] * wx[None, :]
-            ts, ls = t * scale, l * scale
-            acc[:, ts : ts + th * scale, ls : ls + tw * scale] += y * weight
-            wsum[:, ts : ts + th * scale, ls : ls + tw * scale] += weight
-        if on_tile:
-            on_tile(len(group))
-    assert acc is not None
-    return acc / wsum.clamp_min(1e-8)
+    _, h, w = x.shape
+
+    def read(top: int, left: int, th: int, tw: int) -> torch.Tensor:
+        return x[:, top : top + th, left : left + tw]
+
+    blocks = finished_rows(fn, read, h, w, scale, tile, overlap, batch, device, on_tile)
+    first = next(blocks)[1]
+    if first.shape[1] == h * scale:
+        return first
+    out = torch.empty(first.shape[0], h * scale, w * scale)
+    out[:, : first.shape[1]] = first
+    for row, block in blocks:
+        out[:, row : row + block.shape[1]] = block
+    return out
+
+
+def tiled_into(
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    read: TileReader,
+    out: np.ndarray,
+    scale: int,
+    tile: int | None,
+    overlap: int = 16,
+    batch: int = 4,
+    device: torch.device | str = "cpu",
+    on_tile: Callable[[int], None] | None = None,
+) -> None:
+    """:func:`finished_rows` written straight into ``out``, an (s*H, s*W, C') uint8 or uint16
+    array (a view is fine): each block is clipped to [0, 1], scaled to 255 or 65535 and rounded,
+    as :meth:`imagesmith.io.image.Image.from_float` does. Peak memory is one row of tiles plus
+    ``out``. A model that produces NaN is an error (the pixels would be garbage)."""
+    h, w = out.shape[0] // scale, out.shape[1] // scale
+    peak = float(np.iinfo(out.dtype).max)
+    for row, block in finished_rows(fn, read, h, w, scale, tile, overlap, batch, device, on_tile):
+        if torch.isnan(block).any():
+            raise UserError("the model produced NaN values; its weights may be broken")
+        pixels = to_hwc(block.clamp(0, 1).mul_(peak).round_())
+        out[row : row + pixels.shape[0]] = pixels  # cast to the integer dtype on assignment

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -27,7 +28,7 @@ from imagesmith.errors import UserError
 from imagesmith.functional.color import rgb_to_gray
 from imagesmith.functional.resize import imresize
 from imagesmith.functional.tensor_image import to_chw, to_hwc
-from imagesmith.functional.tiles import choose_tile, count_tiles, tiled_apply
+from imagesmith.functional.tiles import choose_tile, count_tiles, tiled_apply, tiled_into
 from imagesmith.io.image import Image, as_image
 from imagesmith.models.saving import load_model
 from imagesmith.models.spec import ModelSpec
@@ -80,18 +81,19 @@ def finish(color: torch.Tensor, prepared: Prepared, alpha: torch.Tensor | None =
 
 
 def on_channels(fn: TensorFn, x: torch.Tensor, model_channels: int) -> torch.Tensor:
-    """Run ``fn`` (a model for ``model_channels``-channel images) on ``x`` (C, H, W), C = 1 or 3.
+    """Run ``fn`` (a model for ``model_channels``-channel images) on ``x`` (..., C, H, W) with
+    C = 1 or 3 (one image or a batch of tiles).
 
     A gray image with a colour model is replicated to RGB and the output's BT.601 luma kept (gray
     stays gray); a colour image with a gray model is processed one channel at a time.
     """
-    c = x.shape[0]
+    c = x.shape[-3]
     if c == model_channels:
         return fn(x)
     if model_channels == 3 and c == 1:
-        return rgb_to_gray(fn(x.expand(3, -1, -1)))
+        return rgb_to_gray(fn(x.expand(*x.shape[:-3], 3, *x.shape[-2:])))
     if model_channels == 1 and c == 3:
-        return torch.cat([fn(p[None]) for p in x])
+        return torch.cat([fn(x[..., i : i + 1, :, :]) for i in range(3)], dim=-3)
     raise UserError(f"a {model_channels}-channel model cannot process a {c}-channel image")
 
 
@@ -169,6 +171,63 @@ class Pipeline:
         """How many tiles an image of this size is processed in (for progress bars)."""
         t = self.tile_for(height, width, tile)
         return 1 if t is None else count_tiles(height, width, t, self.overlap)
+
+    def run_image(
+        self,
+        image: Image,
+        fn: TensorFn,
+        model_channels: int,
+        scale: int = 1,
+        tile: int | None = None,
+        on_tile: Callable[[int], None] | None = None,
+    ) -> Image:
+        """Apply ``fn`` (N, C, h, w) -> (N, C, s*h, s*w), floats in [0, 1], to an Image tile by
+        tile in bounded memory: input tiles are converted to floats one at a time and finished
+        output rows are rounded into the integer result, so the peak is one row of tiles plus
+        the input and output pixels (never a float copy of the whole image).
+
+        Returns an Image with the input's channels, bit depth and ICC profile; gray stays gray
+        (:func:`on_channels`); alpha is copied at x1 and MATLAB-bicubic resized otherwise.
+        """
+        h, w, c = image.height, image.width, (1 if image.is_gray else 3)
+        out = np.empty((h * scale, w * scale, image.channels), image.array.dtype)
+        peak = np.float32(np.iinfo(image.array.dtype).max)
+        t = self.tile_for(h, w, tile)
+
+        def reader(planes: np.ndarray):
+            def read(top: int, left: int, th: int, tw: int) -> torch.Tensor:
+                return to_chw(planes[top : top + th, left : left + tw].astype(np.float32) / peak)
+
+            return read
+
+        def model(batch: torch.Tensor) -> torch.Tensor:
+            return on_channels(fn, batch, model_channels)
+
+        tiled_into(
+            model,
+            reader(image.color),
+            out[..., :c],
+            scale,
+            t,
+            self.overlap,
+            self.batch,
+            self.device,
+            on_tile,
+        )
+        if image.has_alpha:
+            if scale == 1:  # alpha is not noisy data: kept as it is
+                out[..., c:] = image.alpha
+            else:
+                tiled_into(
+                    lambda a: imresize(a, scale),
+                    reader(image.alpha),
+                    out[..., c:],
+                    scale,
+                    t,
+                    self.overlap,
+                    self.batch,
+                )
+        return Image(out, icc_profile=image.icc_profile)
 
     def tiled(
         self,

@@ -22,13 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
 from imagesmith.classical.denoise import CLASSICAL_DENOISERS, classical_denoise
 from imagesmith.errors import UserError
 from imagesmith.functional.noise_level import estimate_noise_sigma, signal_dependent_level
-from imagesmith.io.image import Image
+from imagesmith.functional.tensor_image import to_chw
+from imagesmith.io.image import Image, as_image
 from imagesmith.io.jpeg_quality import jpeg_quality
 from imagesmith.models.denoisers import default_level
 from imagesmith.models.spec import LevelEncoding
@@ -157,7 +159,11 @@ class RestorePipeline(Pipeline):
         return (0.0, 255.0) if self.classical else self._net_for(channels).level.range
 
     def resolve_level(
-        self, x: torch.Tensor, level: float | str, source: str | None, rng: tuple[float, float]
+        self,
+        x: torch.Tensor | None,
+        level: float | str,
+        source: str | None,
+        rng: tuple[float, float],
     ) -> tuple[float, bool]:
         """The level to use for image ``x`` (C, H, W): "auto" estimates it; out-of-range values
         are clamped with a :class:`LevelWarning`; impossible ones raise UserError."""
@@ -224,26 +230,25 @@ class RestorePipeline(Pipeline):
                 on_tile(1)
             return out
         net = self._net_for(x.shape[0])
-        if net.channels == 3 and x.shape[0] == 1 and self.kind == "denoise":
+        self._warn_gray_on_colour(net, x.shape[0])
+        fn = self._forward_fn(net, level, gain)
+        return on_channels(lambda c: self.tiled(fn, c, 1, tile, on_tile), x, net.channels).clamp_(
+            0, 1
+        )
+
+    def _warn_gray_on_colour(self, net: _Net, channels: int) -> None:
+        if net.channels == 3 and channels == 1 and self.kind == "denoise":
             # Replicated gray noise is identical in the three channels; colour denoisers
             # learn independent noise per channel and remove much less of it (measured:
             # denoise-color on BSD68 sigma 25 gives 23.7 dB, denoise-gray 29.1).
             warnings.warn(
                 f"{self.name} is a colour denoiser and works poorly on gray images; "
                 "use a gray model (the default picks one)",
-                stacklevel=2,
+                stacklevel=3,
             )
-        return on_channels(lambda c: self._run(net, c, level, gain, tile, on_tile), x, net.channels)
 
-    def _run(
-        self,
-        net: _Net,
-        x: torch.Tensor,
-        level: float,
-        gain: float,
-        tile: int | None,
-        on_tile: Callable[[int], None] | None,
-    ) -> torch.Tensor:
+    def _forward_fn(self, net: _Net, level: float, gain: float) -> Callable:
+        """The model as a function of a batch of tiles (N, C, h, w) -> (N, C, h, w) float32."""
         value = net.level.encode(level)
 
         def forward(batch: torch.Tensor) -> torch.Tensor:
@@ -253,7 +258,7 @@ class RestorePipeline(Pipeline):
                 lv = torch.full((batch.shape[0],), value, device=batch.device)
             # bf16 autocast: about twice as fast on CPUs with bf16 units, for at most ~0.01 dB
             # (benchmarks/denoise.py prints both rows); float32 again before clamping.
-            with self.autocast():
+            with torch.inference_mode(), self.autocast():
                 out = net.model(batch.contiguous(memory_format=torch.channels_last), lv)
             return out.float()
 
@@ -268,7 +273,7 @@ class RestorePipeline(Pipeline):
                     total += torch.rot90(y.flip(3) if mirror else y, -turns, (2, 3))
             return total / 8
 
-        return self.tiled(fn, x, 1, tile, on_tile).clamp_(0, 1)
+        return fn
 
     def restore(
         self,
@@ -292,12 +297,42 @@ class RestorePipeline(Pipeline):
             raise UserError(f"gain must be >= 0, got {gain:g}")
         if gain > 0 and self.kind != "denoise":
             raise UserError("gain applies to denoising only")
-        p = prepare(image)
-        rng = self.level_range(p.color.shape[0])
-        value, estimated = self.resolve_level(p.color, level, p.image.source, rng)
-        y = self.restore_tensor(p.color, value, gain, tile, on_tile)
-        return RestoreResult(finish(y, p), value, estimated)
+        img = as_image(image)
+        if self.classical:  # whole-image methods: floats of the whole image
+            p = prepare(img)
+            rng = self.level_range(p.color.shape[0])
+            value, estimated = self.resolve_level(p.color, level, img.source, rng)
+            y = self.restore_tensor(p.color, value, gain, tile, on_tile)
+            return RestoreResult(finish(y, p), value, estimated)
+        channels = 1 if img.is_gray else 3
+        rng = self.level_range(channels)
+        probe = _estimation_crop(img) if level == "auto" and self.kind == "denoise" else None
+        value, estimated = self.resolve_level(probe, level, img.source, rng)
+        net = self._net_for(channels)
+        self._warn_gray_on_colour(net, channels)
+        fn = self._forward_fn(net, value, gain)
+        return RestoreResult(
+            self.run_image(img, fn, net.channels, 1, tile, on_tile), value, estimated
+        )
 
     def __call__(self, image: Any, level: float | str = "auto", **kwargs: Any) -> Image:
         """:meth:`restore`, returning only the image."""
         return self.restore(image, level, **kwargs).image
+
+
+ESTIMATION_PIXELS = 4096 * 4096
+"""--sigma auto looks at the central crop of at most this many pixels: noise is stationary
+across a photo, and floats of a 100-megapixel image would cost 1.2 GB."""
+
+
+def _estimation_crop(image: Image) -> torch.Tensor:
+    """(C, h, w) float32 in [0, 1]: the central crop of ``image``'s colour channels that the
+    noise level is estimated on (the whole image up to :data:`ESTIMATION_PIXELS`)."""
+    h, w = image.height, image.width
+    side = int(ESTIMATION_PIXELS**0.5)
+    ch, cw = min(h, side), min(w, side)
+    if h * w <= ESTIMATION_PIXELS:
+        ch, cw = h, w
+    top, left = (h - ch) // 2, (w - cw) // 2
+    crop = image.color[top : top + ch, left : left + cw]
+    return to_chw(crop.astype(np.float32) / np.float32(np.iinfo(crop.dtype).max))

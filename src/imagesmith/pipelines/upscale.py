@@ -19,9 +19,9 @@ import torch
 from torch import nn
 
 from imagesmith.errors import UserError
-from imagesmith.io.image import Image
+from imagesmith.io.image import Image, as_image
 from imagesmith.models.spec import ModelSpec
-from imagesmith.pipelines.base import Pipeline, finish, on_channels, prepare
+from imagesmith.pipelines.base import Pipeline
 from imagesmith.zoo import default_model
 
 __all__ = ["UpscalePipeline", "SCALES", "REAL_SCALES", "check_scale"]
@@ -95,11 +95,12 @@ class UpscalePipeline(Pipeline):
         if x.ndim != 3 or x.shape[0] != 3:
             raise ValueError(f"upscale_tensor expects (3, H, W), got {tuple(x.shape)}")
 
-        def run(batch: torch.Tensor) -> torch.Tensor:
-            with self.autocast():
-                return self.model(batch.contiguous(memory_format=torch.channels_last)).float()
+        return self.tiled(self._forward, x, self.scale, tile, on_tile).clamp_(0, 1)
 
-        return self.tiled(run, x, self.scale, tile, on_tile).clamp_(0, 1)
+    def _forward(self, batch: torch.Tensor) -> torch.Tensor:
+        """(N, 3, h, w) on the device -> (N, 3, s*h, s*w) float32, not clipped."""
+        with torch.inference_mode(), self.autocast():
+            return self.model(batch.contiguous(memory_format=torch.channels_last)).float()
 
     def __call__(
         self, image: Any, tile: int | None = None, on_tile: Callable[[int], None] | None = None
@@ -109,6 +110,4 @@ class UpscalePipeline(Pipeline):
         Shape: (H, W[, C]) -> (s*H, s*W[, C]); the number of channels, bit depth and ICC
         profile of the input are kept (alpha is upscaled with MATLAB bicubic).
         """
-        p = prepare(image)
-        y = on_channels(lambda x: self.upscale_tensor(x, tile, on_tile), p.color, 3)
-        return finish(y, p)
+        return self.run_image(as_image(image), self._forward, 3, self.scale, tile, on_tile)
