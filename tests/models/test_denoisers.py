@@ -56,7 +56,14 @@ def test_save_load_round_trip(tmp_path):
     save_pretrained(
         model,
         tmp_path / "m",
-        ModelSpec("restore-unet-s", "denoise", args, level=default_level("denoise")),
+        ModelSpec(
+            "restore-unet-s",
+            "denoise",
+            args,
+            channels_in=1,
+            channels_out=1,
+            level=default_level("denoise"),
+        ),
     )
     loaded = load_pretrained(tmp_path / "m")
     x = torch.rand(1, 1, 12, 12)

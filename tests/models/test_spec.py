@@ -197,3 +197,39 @@ def test_float16_storage_loads_into_float32(tmp_path):
     assert all(p.dtype == torch.float32 for p in loaded.parameters())
     for a, b in zip(model.parameters(), loaded.parameters(), strict=True):
         assert torch.allclose(a, b, atol=1e-3, rtol=1e-3)
+
+
+def _v2(**fields):
+    return {"spec_version": 2, "arch": "sr-res-m", "task": "upscale", **fields}
+
+
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        (_v2(arch_args={"features": 10**9}), r"arch_args\.features: 1000000000 is outside"),
+        (_v2(arch_args={"blocks": -1}), r"arch_args\.blocks: -1 is outside"),
+        (_v2(arch_args={"res_scale": float("nan")}), "finite"),
+        (_v2(arch_args={"widths": [8] * 1000}), "too long"),
+        (_v2(arch_args={"widths": [[[[8]]]]}), "too deeply nested"),
+        (_v2(arch_args={"prefill": "x" * 10_000}), "10000 characters"),
+        (_v2(arch_args={"features": {"a": 1}}), "got dict"),
+        (_v2(scale=1000), "scale 1000 is outside"),
+        (_v2(channels_in=10**9), "channels_in must be 1..4"),
+        (_v2(tiling={"overlap": 10**6}), r"tiling\.overlap: 1000000 is above the limit"),
+        (_v2(tiling={"multiple": 4096}), r"tiling\.multiple: 4096 is above the limit"),
+        (_v2(tiling={"min_size": 10**5}), r"tiling\.min_size: 100000 is above the limit"),
+        (_v2(z_dim=10**9), "z_dim 1000000000 is outside"),
+        (_v2(class_names=["c"] * 20_000), "20000 class names"),
+    ],
+)
+def test_sizes_beyond_sane_bounds_are_refused_when_read(tmp_path, data, message):
+    # A config from a stranger must not make imagesmith build a network of 10^9 features.
+    with pytest.raises(UserError, match=message) as err:
+        read_spec(_write(tmp_path / "m", data))
+    assert "\n" not in str(err.value)
+
+
+def test_deeply_nested_json_is_a_user_error(tmp_path):
+    (tmp_path / "config.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(UserError, match="nested too deeply"):
+        read_spec(tmp_path)

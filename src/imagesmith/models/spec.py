@@ -37,6 +37,18 @@ CONFIG_NAME = "config.json"
 SPEC_TASKS = tuple(CAPABILITIES)
 WEIGHT_DTYPES = ("float32", "float16")
 
+# Bounds on what a config.json read from disk may declare: a model folder may come from a
+# stranger, and every size in it turns into memory or compute before anything else can fail.
+# They are far above what any architecture here uses (widths <= 1024, 32 px tile overlaps).
+MAX_ARCH_INT = 8192  # any whole number in arch_args (widths, blocks, resolution, classes, ...)
+MAX_ARCH_ITEMS = 64  # any list in arch_args (per-level widths or block counts)
+MAX_ARCH_DEPTH = 3  # lists of lists of ...
+MAX_ARCH_TEXT = 256  # any string in arch_args
+# Tiles are 256 px by default; the load-time probe runs on a min_size x multiple input.
+MAX_TILING = {"min_size": 64, "multiple": 64, "overlap": 128}
+MAX_Z_DIM = 8192
+MAX_CLASSES = 10_000
+
 
 @dataclass(frozen=True)
 class LevelEncoding:
@@ -97,6 +109,9 @@ class TilingNeeds:
         }
         if min(values.values()) < 0 or values["multiple"] < 1:
             raise UserError(f"{where}: sizes must be positive, got {d}")
+        for key, most in MAX_TILING.items():
+            if values[key] > most:
+                raise UserError(f"{where}.{key}: {values[key]} is above the limit of {most}")
         return cls(**values)
 
 
@@ -194,10 +209,19 @@ class ModelSpec:
         if unknown:
             raise UserError(f"{where}: unknown keys {', '.join(unknown)}")
         level = d.get("level")
+        arch_args = dict(_mapping(d.get("arch_args", {}), f"{where}: arch_args"))
+        for key, value in arch_args.items():
+            _check_arch_value(value, f"{where}: arch_args.{key}")
+        z_dim = _int(d.get("z_dim", 0), f"{where}: z_dim")
+        if not 0 <= z_dim <= MAX_Z_DIM:
+            raise UserError(f"{where}: z_dim {z_dim} is outside 0..{MAX_Z_DIM}")
+        class_names = _list(d.get("class_names", []), f"{where}: class_names")
+        if len(class_names) > MAX_CLASSES:
+            raise UserError(f"{where}: {len(class_names)} class names, more than {MAX_CLASSES}")
         return cls(
             arch=_str(d.get("arch"), f"{where}: arch"),
             task=_str(d.get("task"), f"{where}: task"),
-            arch_args=dict(_mapping(d.get("arch_args", {}), f"{where}: arch_args")),
+            arch_args=arch_args,
             scale=_int(d.get("scale", 1), f"{where}: scale"),
             channels_in=_int(d.get("channels_in", 3), f"{where}: channels_in"),
             channels_out=_int(d.get("channels_out", 3), f"{where}: channels_out"),
@@ -207,11 +231,8 @@ class ModelSpec:
             tiling=TilingNeeds.from_dict(d.get("tiling", {}), f"{where}: tiling"),
             metrics=dict(_mapping(d.get("metrics", {}), f"{where}: metrics")),
             kind=_str(d.get("kind", ""), f"{where}: kind"),
-            z_dim=_int(d.get("z_dim", 0), f"{where}: z_dim"),
-            class_names=tuple(
-                _str(c, f"{where}: class_names")
-                for c in _list(d.get("class_names", []), f"{where}: class_names")
-            ),
+            z_dim=z_dim,
+            class_names=tuple(_str(c, f"{where}: class_names") for c in class_names),
             data_options=dict(_mapping(d.get("data_options", {}), f"{where}: data_options")),
             provenance=dict(_mapping(d.get("provenance", {}), f"{where}: provenance")),
         )
@@ -225,9 +246,11 @@ def read_spec(folder: str | Path) -> ModelSpec:
     if path.stat().st_size > 1 << 20:  # a spec is a few kB; refuse before reading a huge file
         raise UserError(f"{path}: {path.stat().st_size} bytes is too large for a model config")
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise UserError(f"{path}: invalid JSON ({getattr(e, 'msg', e)})") from None
+    except RecursionError:  # thousands of nested brackets: the parser gives up
+        raise UserError(f"{path}: invalid JSON (nested too deeply)") from None
     return ModelSpec.from_dict(data, str(path))
 
 
@@ -303,6 +326,29 @@ def _num(v: Any, where: str) -> float:
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
         raise UserError(f"{where}: expected a finite number, got {v!r}")
     return float(v)
+
+
+def _check_arch_value(v: Any, where: str, depth: int = 0) -> None:
+    """A constructor argument read from a config: plain JSON values of sane size only, so a
+    config cannot ask for a network of 10^9 features (checked before anything is built)."""
+    if v is None or isinstance(v, bool):
+        return
+    if isinstance(v, int):
+        if not 0 <= v <= MAX_ARCH_INT:
+            raise UserError(f"{where}: {v} is outside 0..{MAX_ARCH_INT}")
+    elif isinstance(v, float):
+        if not math.isfinite(v):
+            raise UserError(f"{where}: expected a finite number, got {v!r}")
+    elif isinstance(v, str):
+        if len(v) > MAX_ARCH_TEXT:
+            raise UserError(f"{where}: a string of {len(v)} characters (at most {MAX_ARCH_TEXT})")
+    elif isinstance(v, list | tuple):
+        if len(v) > MAX_ARCH_ITEMS or depth >= MAX_ARCH_DEPTH:
+            raise UserError(f"{where}: a list too long or too deeply nested for an argument")
+        for item in v:
+            _check_arch_value(item, where, depth + 1)
+    else:
+        raise UserError(f"{where}: expected a number, string or list, got {type(v).__name__}")
 
 
 def _pair(v: Any, where: str) -> tuple[float, float]:

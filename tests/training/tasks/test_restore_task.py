@@ -88,7 +88,14 @@ def test_grown_net_starts_as_its_source_and_trains_its_new_blocks(tmp_path):
     save_pretrained(
         source,
         tmp_path / "src",
-        ModelSpec("restore-unet-s", "denoise", args, level=default_level("denoise")),
+        ModelSpec(
+            "restore-unet-s",
+            "denoise",
+            args,
+            channels_in=1,
+            channels_out=1,
+            level=default_level("denoise"),
+        ),
     )
     grown = RestoreUNet(channels=1, widths=(4, 8, 8), blocks=(1, 2, 3))
     note = init_from(grown, str(tmp_path / "src"))
