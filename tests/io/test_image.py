@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import io
+import logging
 import struct
+import sys
+import threading
+import warnings
 import zlib
 from pathlib import Path
 
@@ -298,6 +302,101 @@ def test_our_limit_replaces_pillows(tmp_path, rng, monkeypatch, recwarn):
     assert PILImage.MAX_IMAGE_PIXELS == 10  # restored
 
 
+def png_chunk(kind: bytes, body: bytes, crc: int | None = None) -> bytes:
+    crc = zlib.crc32(body, zlib.crc32(kind)) if crc is None else crc
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+
+def bomb_png(width: int = 20000, height: int = 20000) -> bytes:
+    """A 100-byte PNG whose header declares width x height 8-bit RGB pixels."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    body = png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(bytes(100)))
+    return b"\x89PNG\r\n\x1a\n" + body + png_chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".tif", ".webp", ".bmp", "raw.tif"])
+def test_our_limit_decides_for_every_format_with_pillow_global_untouched(
+    tmp_path, rng, monkeypatch, suffix
+):
+    # Pillow alone refuses images above 2 x MAX_IMAGE_PIXELS (here 20 px) and warns above it; a
+    # user who allows more (--max-pixels) reads them, with no warning and the global unchanged.
+    pixels = random_pixels(rng, 3, 8, h=10, w=12)
+    if suffix == "raw.tif":  # uncompressed: Pillow's own TIFF decoder instead of libtiff
+        path = tmp_path / "raw.tif"
+        PILImage.fromarray(pixels).save(path)
+    else:
+        path = write_image(pixels, tmp_path / f"x{suffix}", quality=100)
+    monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", 10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        image = read_image(path, max_pixels=1000)
+    assert image.array.shape == (10, 12, 3) and PILImage.MAX_IMAGE_PIXELS == 10
+    if suffix != ".jpg":
+        assert np.array_equal(image.array, pixels)
+    with pytest.raises(ImageReadError, match="120 pixels exceeds the limit of 100"):
+        read_image(path, max_pixels=100)
+
+
+def test_webp_beyond_pillows_own_limit_reads_as_pillow_reads_it(tmp_path, rng, monkeypatch):
+    # Pillow's WebP plugin refuses sizes above 2 x its limit while it opens the file, so those
+    # are decoded by imagecodecs: same pixels, alpha, ICC profile and orientation.
+    path = tmp_path / "a.webp"
+    pixels = random_pixels(rng, 4, 8, h=9, w=14)
+    PILImage.fromarray(pixels).save(
+        path, lossless=True, exact=True, icc_profile=srgb_icc(), exif=exif_bytes(6)
+    )
+    expected = read_image(path)
+    assert expected.array.shape == (14, 9, 4)  # orientation 6 applied
+    monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", 10)
+    got = read_image(path, max_pixels=1000)
+    assert np.array_equal(got.array, expected.array)
+    assert got.icc_profile == expected.icc_profile == srgb_icc()
+
+
+def test_pillows_global_limit_never_changes_during_concurrent_reads(tmp_path, rng):
+    # Another thread relying on Pillow's guard must keep it while imagesmith reads images of
+    # any declared size: sample the global all the while.
+    small = write_image(random_pixels(rng, 3, 8), tmp_path / "small.png")
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(bomb_png())
+    old_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, so a brief change would be seen
+    original = PILImage.MAX_IMAGE_PIXELS
+    seen: set[int | None] = set()
+    errors: list[str] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            seen.add(PILImage.MAX_IMAGE_PIXELS)
+
+    def read_many(path: Path) -> None:
+        for _ in range(150):
+            try:
+                read_image(path)
+            except ImageReadError as exc:
+                errors.append(str(exc))
+
+    sampler = threading.Thread(target=sample)
+    readers = [threading.Thread(target=read_many, args=(p,)) for p in (small, bomb, small, bomb)]
+    try:
+        sampler.start()
+        for t in readers:
+            t.start()
+        for t in readers:
+            t.join()
+    finally:
+        done.set()
+        sampler.join()
+        sys.setswitchinterval(old_interval)
+    assert seen == {original}
+    assert len(errors) == 300
+    assert set(errors) == {
+        f"{bomb}: 400000000 pixels exceeds the limit of {DEFAULT_MAX_PIXELS}"
+        " (set --max-pixels or IMAGESMITH_MAX_PIXELS)"
+    }
+
+
 # --------------------------------------------------------------------------- read errors
 
 
@@ -344,6 +443,50 @@ def test_truncated_jpeg_is_detected_even_if_pillow_is_lenient(tmp_path, rng, mon
     monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
     assert "truncated" in read_error(cut)
     assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # restored
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+@pytest.mark.parametrize("where", ["tEXt", "IDAT", "IEND"])
+def test_a_png_chunk_with_a_wrong_crc_is_corrupt(tmp_path, rng, bits, where):
+    # Pillow ignores the CRCs of pixel data and ancillary chunks: the pixels would be wrong.
+    data = write_image(random_pixels(rng, 3, bits), tmp_path / "good.png").read_bytes()
+    if where == "tEXt":
+        data = data[:33] + png_chunk(b"tEXt", b"Comment\x00hello", crc=12345) + data[33:]
+    else:
+        start = data.rindex(where.encode()) - 4  # the chunk's length field
+        crc_at = start + 8 + struct.unpack(">I", data[start : start + 4])[0]
+        data = data[:crc_at] + bytes([data[crc_at] ^ 0xFF]) + data[crc_at + 1 :]
+    path = tmp_path / "bad.png"
+    path.write_bytes(data)
+    assert f"the PNG file is corrupt (its '{where}' chunk fails its CRC check)" in read_error(path)
+
+
+def test_dicom_files_are_named_as_such(tmp_path):
+    path = tmp_path / "scan.dcm"
+    path.write_bytes(bytes(128) + b"DICM" + b"\x02\x00\x00\x00UL\x04\x00" + bytes(64))
+    assert read_error(path) == f"{path}: DICOM is not an image format imagesmith reads yet"
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_tifffile_warnings_do_not_leak(tmp_path, caplog, capfd, bits):
+    tifffile = pytest.importorskip("tifffile")
+    dtype = np.uint16 if bits == 16 else np.uint8
+    pixels = np.arange(4 * 5 * 3, dtype=dtype).reshape(4, 5, 3)
+    buffer = io.BytesIO()
+    tifffile.imwrite(buffer, pixels, photometric="rgb", extratags=[(65000, "H", 1, 7)])
+    data = bytearray(buffer.getvalue())
+    entry = data.index(struct.pack("<HH", 65000, 3))  # the tag's type: SHORT -> bogus 99
+    data[entry + 2 : entry + 4] = struct.pack("<H", 99)
+    path = tmp_path / "odd.tif"
+    path.write_bytes(bytes(data))
+    caplog.set_level(logging.WARNING)
+    assert np.array_equal(read_image(path).array, pixels)
+    assert not [r for r in caplog.records if r.name == "tifffile"]
+    assert capfd.readouterr().err == ""
+    # tifffile used directly, outside read_image, still logs as it always did.
+    with tifffile.TiffFile(path) as tif:
+        tif.pages[0].tags  # noqa: B018
+    assert [r for r in caplog.records if r.name == "tifffile"]
 
 
 def test_float_tiff_is_refused(tmp_path):

@@ -14,18 +14,20 @@ here and by tifffile.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import struct
 import threading
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 from PIL import Image as PILImage
-from PIL import ImageCms, ImageFile
+from PIL import ImageCms, ImageFile, TiffImagePlugin
 
 from imagesmith.errors import ImageReadError, UserError, one_line
 from imagesmith.io.atomic import atomic_write
@@ -70,8 +72,9 @@ _ORIENTATION_TAG = 0x0112
 _ICC_TAG = 34675
 _MAX_ICC_BYTES = 64 << 20
 
-# Pillow's own decompression-bomb limit is switched off while a header is read (our limit is
-# checked right after, before any pixel is decoded); the lock keeps concurrent reads consistent.
+_DICOM_MAGIC_AT = 128  # DICOM: a 128-byte preamble, then b"DICM"
+
+# Serialises the rare reads that must switch Pillow's LOAD_TRUNCATED_IMAGES off (_load_strict).
 _PIL_OPEN_LOCK = threading.Lock()
 
 
@@ -243,11 +246,18 @@ def decode_image(data: bytes, name: str, *, max_pixels: int | None = None) -> Im
 def _decode(data: bytes, name: str, limit: int) -> Image:
     """The one decoder behind :func:`read_image` and :func:`decode_image`."""
     head = data[:64]
+    if data[_DICOM_MAGIC_AT : _DICOM_MAGIC_AT + 4] == b"DICM" and head[:4] not in _TIFF_MAGICS:
+        # (a DICOM file whose preamble is a TIFF header is also a TIFF: read that)
+        raise ImageReadError(f"{name}: DICOM is not an image format imagesmith reads yet")
+    if head.startswith(_PNG_SIGNATURE):
+        _check_png_crcs(data, name)
     try:
         if head.startswith(_PNG_SIGNATURE) and head[12:16] == b"IHDR" and head[24:25] == b"\x10":
             array, icc = _read_png16(data, name, limit)
         elif head[:4] in _TIFF_MAGICS and (found := _read_tiff16(data, name, limit)) is not None:
             array, icc = found
+        elif head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+            array, icc = _read_webp(data, name, limit)
         else:
             png_depth = head[24] if head.startswith(_PNG_SIGNATURE) and len(head) > 24 else None
             array, icc = _read_with_pillow(data, name, limit, png_depth)
@@ -342,29 +352,53 @@ def _orientation_from_exif(data: bytes | None) -> int | None:
 # Pillow -------------------------------------------------------------------------------------
 
 
+class _TiffImageFile(TiffImagePlugin.TiffImageFile):
+    """Pillow's TIFF image, minus the decompression-bomb check it makes when decoding starts."""
+
+    def load_prepare(self) -> None:
+        # Pillow checks the process-wide MAX_IMAGE_PIXELS only when it allocates the pixel
+        # memory here; allocating it first leaves the rest of its preparation as it is. The
+        # header's size already passed our own limit (_read_with_pillow).
+        if getattr(self, "_im", None) is None:
+            self.im = PILImage.core.new(self.mode, getattr(self, "_tile_size", self.size))
+        super().load_prepare()
+
+
 def _open_with_pillow(data: bytes) -> PILImage.Image:
-    with _PIL_OPEN_LOCK:
-        saved = PILImage.MAX_IMAGE_PIXELS
-        PILImage.MAX_IMAGE_PIXELS = None
+    """``PIL.Image.open`` of ``data`` for the formats read here, minus Pillow's bomb check.
+
+    Our pixel limit decides, from the header, before any pixel is decoded. Pillow's check reads
+    the process-wide ``PIL.Image.MAX_IMAGE_PIXELS``, which would refuse (above twice its value)
+    or warn about sizes a user allowed with ``--max-pixels``; changing that global would drop
+    the guard of every other thread meanwhile, so it is never touched. Instead each format's
+    plugin is picked as ``Image.open`` picks it (its magic test on the first bytes) and reads
+    the header; ``Image.open`` adds nothing else for a file object.
+    """
+    PILImage.init()  # registers every plugin, TIFF and WebP included (once per process)
+    prefix = data[:16]
+    for fmt in _READ_FORMATS:
+        if fmt not in PILImage.OPEN:  # e.g. Pillow built without WebP
+            continue
+        factory, accept = PILImage.OPEN[fmt]
+        found = accept(prefix) if accept else True
+        if not found or isinstance(found, str):  # a str: "this format, but unsupported here"
+            continue
+        opener = _TiffImageFile if fmt == "TIFF" else factory
         try:
-            return PILImage.open(io.BytesIO(data), formats=_READ_FORMATS)
-        finally:
-            PILImage.MAX_IMAGE_PIXELS = saved
+            return opener(io.BytesIO(data), "")
+        except (SyntaxError, IndexError, TypeError, struct.error):
+            continue  # Image.open's "not this format" exceptions: try the next one
+    raise PILImage.UnidentifiedImageError("cannot identify image file")
 
 
 def _read_with_pillow(
-    data: bytes, name: str, limit: int, png_depth: int | None
+    data: bytes, name: str, limit: int, png_depth: int | None = None
 ) -> tuple[np.ndarray, bytes | None]:
     try:
         im = _open_with_pillow(data)
     except PILImage.UnidentifiedImageError:
         raise ImageReadError(
             f"{name}: not an image file in a supported format ({_FORMAT_NAMES})"
-        ) from None
-    except PILImage.DecompressionBombError as exc:
-        raise ImageReadError(
-            f"{name}: refused as a possible decompression bomb ({one_line(exc)})"
-            f" (set --max-pixels or {ENV_MAX_PIXELS})"
         ) from None
     with im:
         _check_pixels(name, im.width, im.height, limit)
@@ -466,11 +500,62 @@ def _cmyk_to_rgb(im: PILImage.Image, icc: bytes | None) -> tuple[PILImage.Image,
     return im.convert("RGB"), None  # the CMYK profile does not describe RGB data
 
 
+# WebP ----------------------------------------------------------------------------------------
+
+
+def _webp_chunks(data: bytes) -> Iterator[tuple[bytes, memoryview]]:
+    """Yield (FourCC, body) of each chunk of a RIFF/WEBP file (bodies cut at the file's end)."""
+    view = memoryview(data)
+    pos = 12
+    while pos + 8 <= len(data):
+        kind, size = struct.unpack("<4sI", view[pos : pos + 8])
+        yield kind, view[pos + 8 : pos + 8 + size]
+        pos += 8 + size + (size & 1)  # bodies are padded to an even length
+
+
+def _webp_size(data: bytes, name: str) -> tuple[int, int]:
+    """(width, height) from the first chunk: the canvas (VP8X) or the bitstream's frame header."""
+    for kind, body in _webp_chunks(data):
+        if kind == b"VP8X" and len(body) >= 10:
+            return int.from_bytes(body[4:7], "little") + 1, int.from_bytes(body[7:10], "little") + 1
+        if kind == b"VP8L" and len(body) >= 5 and body[0] == 0x2F:
+            bits = int.from_bytes(body[1:5], "little")
+            return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+        if kind == b"VP8 " and len(body) >= 10 and body[3:6] == b"\x9d\x01\x2a":
+            width, height = struct.unpack("<HH", body[6:10])
+            return width & 0x3FFF, height & 0x3FFF
+        break
+    raise ImageReadError(f"{name}: the WebP header is truncated or corrupt (no image size)")
+
+
+def _read_webp(data: bytes, name: str, limit: int) -> tuple[np.ndarray, bytes | None]:
+    """WebP through Pillow, with our limit checked first: Pillow's WebP plugin allocates the
+    canvas while it opens the file, before the size could be checked on the opened image."""
+    width, height = _webp_size(data, name)
+    _check_pixels(name, width, height, limit)
+    pillow_limit = PILImage.MAX_IMAGE_PIXELS  # read only: never changed here
+    if pillow_limit is None or width * height <= 2 * pillow_limit:
+        return _read_with_pillow(data, name, limit)
+    # Pillow's WebP plugin refuses sizes above twice its limit whatever the caller allows; the
+    # user allowed this one (--max-pixels), so libwebp decodes it through imagecodecs.
+    import imagecodecs
+
+    array = np.ascontiguousarray(imagecodecs.webp_decode(data, index=0))
+    chunks = {  # the metadata Pillow would read; reversed: the first chunk of a kind wins
+        kind: bytes(body)
+        for kind, body in reversed(list(_webp_chunks(data)))
+        if kind in (b"ICCP", b"EXIF")
+    }
+    icc = chunks.get(b"ICCP") or None
+    array = array[:, :, None] if array.ndim == 2 else array
+    return _apply_orientation(array, _orientation_from_exif(chunks.get(b"EXIF"))), icc
+
+
 # 16-bit PNG (pypng) --------------------------------------------------------------------------
 
 
 def _png_chunks(data: bytes) -> Iterator[tuple[bytes, int, int]]:
-    """Yield (type, start, end) of each chunk's body; no CRC check (the decoder does that)."""
+    """Yield (type, start, end) of each chunk's body (CRCs are checked by _check_png_crcs)."""
     pos = len(_PNG_SIGNATURE)
     while pos + 8 <= len(data):
         length, kind = struct.unpack(">I4s", data[pos : pos + 8])
@@ -479,6 +564,27 @@ def _png_chunks(data: bytes) -> Iterator[tuple[bytes, int, int]]:
         if kind == b"IEND":
             return
         pos = start + length + 4
+
+
+def _check_png_crcs(data: bytes, name: str) -> None:
+    """Refuse a PNG whose chunk CRCs do not match: Pillow skips the check for pixel data and
+    ancillary chunks, so a damaged file would otherwise decode into wrong pixels. A chunk cut
+    short by the end of the file is left to the decoder (which reports the truncation)."""
+    view = memoryview(data)
+    pos = len(_PNG_SIGNATURE)
+    while pos + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", view[pos : pos + 8])
+        end = pos + 8 + length
+        if end + 4 > len(data):
+            return
+        if zlib.crc32(view[pos + 4 : end]) != struct.unpack(">I", view[end : end + 4])[0]:
+            label = kind.decode("ascii", "replace")
+            raise ImageReadError(
+                f"{name}: the PNG file is corrupt (its {label!r} chunk fails its CRC check)"
+            )
+        if kind == b"IEND":
+            return
+        pos = end + 4
 
 
 def _read_png16(data: bytes, name: str, limit: int) -> tuple[np.ndarray, bytes | None]:
@@ -530,8 +636,44 @@ def _read_png16(data: bytes, name: str, limit: int) -> tuple[np.ndarray, bytes |
 # 16-bit colour TIFF (tifffile) ---------------------------------------------------------------
 
 
+class _QuietInThisThread(logging.Filter):
+    """Drops a logger's records while the emitting thread is inside :meth:`active`.
+
+    tifffile logs what it finds odd in a file (an unknown tag type, a bad offset) as warnings,
+    which Python prints to stderr when no handler is configured. What matters to the user is
+    whether the pixels decode, which read_image reports itself. Filtering per thread leaves the
+    logger as it is for everyone else (tifffile used directly, other threads).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._local = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(self._local, "depth", 0)
+
+    @contextmanager
+    def active(self) -> Iterator[None]:
+        self._local.depth = getattr(self._local, "depth", 0) + 1
+        try:
+            yield
+        finally:
+            self._local.depth -= 1
+
+
+_TIFFFILE_QUIET = _QuietInThisThread()
+logging.getLogger("tifffile").addFilter(_TIFFFILE_QUIET)
+
+
 def _read_tiff16(data: bytes, name: str, limit: int) -> tuple[np.ndarray, bytes | None] | None:
     """Decode 16-bit multi-sample TIFF with tifffile; None means "let Pillow do it"."""
+    with _TIFFFILE_QUIET.active():
+        return _read_tiff16_quietly(data, name, limit)
+
+
+def _read_tiff16_quietly(
+    data: bytes, name: str, limit: int
+) -> tuple[np.ndarray, bytes | None] | None:
     import tifffile
 
     try:
