@@ -69,3 +69,16 @@ def test_shared_masks_fall_in_their_bins():
     for b, files in enumerate(bins):
         frac = (read_image(files[0]).to_float() >= 0.5).mean()
         assert b * 0.1 <= frac <= (b + 1) * 0.1 + 0.01
+
+
+def test_an_image_too_small_for_ssim_is_refused_before_any_fill(tmp_path):
+    calls = []
+
+    def fill(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        calls.append(image.shape)
+        return image
+
+    images = [("big", torch.rand(3, 32, 32)), ("small", torch.rand(3, 10, 40))]
+    with pytest.raises(UserError, match=r"^small: 40x10 is too small for the ip-bins protocol"):
+        evaluate_inpainter(fill, images, _masks(tmp_path, [0.3]))
+    assert not calls

@@ -44,3 +44,12 @@ def test_scores_and_errors(data):
         rw_cases(data, 3)
     with pytest.raises(UserError):
         rw_cases(data, 4, ("DIV2K",))
+
+
+def test_an_image_too_small_for_the_protocol_is_a_user_error(tmp_path):
+    folder = tmp_path / RW_SETS["Set14"]
+    folder.mkdir(parents=True)
+    Image.fromarray(np.zeros((18, 40, 3), np.uint8)).save(folder / "tiny.png")
+    # 4 px cropped per border leave 10 rows, less than SSIM's 11x11 window.
+    with pytest.raises(UserError, match=r"^Set14/tiny: 40x18 is too small for the rw-x2 protocol"):
+        rw_cases(tmp_path, 2, ("Set14",))

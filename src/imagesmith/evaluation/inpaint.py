@@ -28,6 +28,7 @@ from imagesmith.io.image import list_images, read_image
 from imagesmith.metrics.features import FeatureExtractor, extract
 from imagesmith.metrics.fid import KIDResult, kid
 from imagesmith.metrics.inpaint import inpaint_score
+from imagesmith.metrics.protocols import check_size
 
 __all__ = ["BINS", "BinResult", "bin_masks", "square_crop", "evaluate_inpainter", "Filler"]
 
@@ -109,6 +110,8 @@ def evaluate_inpainter(
 
     ``on_output(bin, image_index, masked_input_mask, filled)`` sees every output (for sheets).
     """
+    for name, t in images:  # all of them, before the first fill
+        check_size(name, *t.shape[-2:], "ip-bins")
     crops = [square_crop(t) for _, t in images]
     results = []
     for b in bins if bins is not None else range(len(masks)):

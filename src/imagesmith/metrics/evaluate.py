@@ -19,7 +19,7 @@ from imagesmith.functional.degrade import bicubic_down
 from imagesmith.functional.resize import imresize
 from imagesmith.functional.tensor_image import to_chw
 from imagesmith.io.image import list_images, read_image
-from imagesmith.metrics.protocols import PROTOCOLS, SRScore, sr_score
+from imagesmith.metrics.protocols import PROTOCOLS, SRScore, check_size, sr_score
 
 __all__ = [
     "EvalRow",
@@ -78,6 +78,8 @@ def evaluate_upscaler(
     """
     if protocol not in PROTOCOLS:
         raise UserError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
+    for name, hr in images:  # every image, before the first upscale
+        check_size(name, *hr.shape[-2:], protocol, border=scale, multiple=scale)
     rows = []
     for name, hr in images:
         hr = mod_crop(hr, scale)

@@ -21,7 +21,7 @@ from imagesmith.functional.degrade import add_gaussian_noise, jpeg_compress
 from imagesmith.functional.tensor_image import to_chw
 from imagesmith.io.image import list_images, read_image
 from imagesmith.metrics.evaluate import EvalRow
-from imagesmith.metrics.protocols import restore_score
+from imagesmith.metrics.protocols import check_size, restore_score
 
 __all__ = ["Restorer", "degrade_for_eval", "load_clean", "evaluate_restorer"]
 
@@ -75,6 +75,8 @@ def evaluate_restorer(
 
     ``on_output(name, restored, clean)`` sees every output, e.g. for PSNR-B.
     """
+    for name, clean in images:  # every image, before the first restore
+        check_size(name, *clean.shape[-2:], "dn-rgb")
     rows = []
     for name, clean in images:
         degraded = degrade_for_eval(clean, kind, level, seed)

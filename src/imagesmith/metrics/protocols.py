@@ -17,11 +17,20 @@ from dataclasses import dataclass
 
 import torch
 
+from imagesmith.errors import UserError
 from imagesmith.functional.color import rgb_to_y
 from imagesmith.metrics.psnr import psnr
-from imagesmith.metrics.ssim import ssim
+from imagesmith.metrics.ssim import SSIM_WINDOW, ssim
 
-__all__ = ["SRScore", "sr_score", "restore_score", "to_uint8_grid", "PROTOCOLS"]
+__all__ = [
+    "SRScore",
+    "sr_score",
+    "restore_score",
+    "to_uint8_grid",
+    "PROTOCOLS",
+    "min_side",
+    "check_size",
+]
 
 PROTOCOLS = {
     "sr-y": "uint8 outputs; Y = BT.601 studio range (MATLAB rgb2ycbcr); crop = scale; "
@@ -30,6 +39,30 @@ PROTOCOLS = {
     "dn-rgb": "noise N(0, sigma/255) added in float, seed 0 per image, input not clipped; "
     "uint8 outputs; PSNR peak 255 and SSIM Wang on all channels (RGB or gray); no crop",
 }
+
+
+def min_side(border: int) -> int:
+    """Smallest image side a protocol can score when it crops ``border`` pixels on each edge
+    (the scale for sr-y / sr-rgb, 0 for dn-rgb): SSIM's window must fit in what is left."""
+    return SSIM_WINDOW + 2 * border
+
+
+def check_size(
+    name: str, height: int, width: int, protocol: str, border: int = 0, multiple: int = 1
+) -> None:
+    """Refuse, as a one-line user error naming the image, an image too small for ``protocol``
+    (checked before any model runs, so a folder fails at once instead of after minutes).
+
+    ``multiple``: the protocol first crops the image to a multiple of it (sr-y: the scale).
+    """
+    need = min_side(border)
+    need += -need % multiple
+    if min(height, width) < need:
+        crop = f" after a {border}-pixel border crop" if border else ""
+        raise UserError(
+            f"{name}: {width}x{height} is too small for the {protocol} protocol, which needs at"
+            f" least {need}x{need} pixels (SSIM's {SSIM_WINDOW}x{SSIM_WINDOW} window{crop})"
+        )
 
 
 @dataclass(frozen=True)

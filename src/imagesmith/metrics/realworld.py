@@ -20,7 +20,7 @@ import torch
 from imagesmith.errors import UserError
 from imagesmith.functional.real_degrade import RealDegradeConfig, degrade_real
 from imagesmith.metrics.evaluate import load_hr, mod_crop
-from imagesmith.metrics.protocols import sr_score
+from imagesmith.metrics.protocols import check_size, sr_score
 
 __all__ = ["RW_SETS", "RW_SEED", "RWCase", "rw_cases", "rw_score", "protocol_name", "BORDER"]
 
@@ -59,6 +59,8 @@ def rw_cases(
             raise UserError(f"unknown rw set {name!r}; known: {', '.join(RW_SETS)}")
         images = load_hr(Path(data) / RW_SETS[name])
         for index, (stem, hr) in enumerate(images[:limit] if limit else images):
+            where = f"{name}/{stem}"
+            check_size(where, *hr.shape[-2:], protocol_name(scale), BORDER, max(scale, 1))
             hr = mod_crop(hr, max(scale, 1)).contiguous()
             g = torch.Generator().manual_seed(seed + index)
             lq = degrade_real(hr[None], scale, g, cfg)[0]

@@ -10,7 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ssim", "ssim_map", "SSIM", "gaussian_window"]
+__all__ = ["ssim", "ssim_map", "SSIM", "gaussian_window", "SSIM_WINDOW"]
+
+SSIM_WINDOW = 11  # side of the Gaussian window: images must be at least this large
 
 
 def _gaussian_1d(size: int, sigma: float, dtype=torch.float64) -> torch.Tensor:
@@ -30,7 +32,7 @@ def ssim_map(
     a: torch.Tensor,
     b: torch.Tensor,
     data_range: float = 1.0,
-    window_size: int = 11,
+    window_size: int = SSIM_WINDOW,
     sigma: float = 1.5,
     k1: float = 0.01,
     k2: float = 0.03,
@@ -67,7 +69,7 @@ def ssim(
     a: torch.Tensor,
     b: torch.Tensor,
     data_range: float = 1.0,
-    window_size: int = 11,
+    window_size: int = SSIM_WINDOW,
     sigma: float = 1.5,
     k1: float = 0.01,
     k2: float = 0.03,
@@ -83,7 +85,9 @@ def ssim(
 class SSIM(nn.Module):
     """Module form of :func:`ssim`."""
 
-    def __init__(self, data_range: float = 1.0, window_size: int = 11, sigma: float = 1.5) -> None:
+    def __init__(
+        self, data_range: float = 1.0, window_size: int = SSIM_WINDOW, sigma: float = 1.5
+    ) -> None:
         super().__init__()
         self.data_range, self.window_size, self.sigma = data_range, window_size, sigma
 
