@@ -142,6 +142,8 @@ def test_arguments_the_architecture_refuses_are_user_errors(folder):
     assert "arch_args do not fit sr-tiny" in load_error(folder)
     write_spec(ModelSpec("sr-tiny", "upscale", {"scale": 5}, scale=5), folder)
     assert "scale must be 2, 3 or 4" in load_error(folder)
+    write_spec(ModelSpec("sr-huge", "upscale", {"scale": 2}, scale=2), folder)
+    assert "unknown architecture 'sr-huge'" in load_error(folder)
 
 
 def test_the_declared_scale_is_checked_against_the_network(folder):

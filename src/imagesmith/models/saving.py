@@ -105,7 +105,7 @@ def load_model(
     _check_weights_fit(_weights_header(weights), expected, folder, spec.arch)
     try:
         model = create_model(spec.arch, **spec.arch_args)
-    except (TypeError, ValueError, RuntimeError) as e:
+    except (UserError, TypeError, ValueError, RuntimeError) as e:
         raise UserError(f"{folder}: arch_args do not fit {spec.arch} ({one_line(e)})") from None
     try:
         state = load_file(str(weights), device=str(map_location))
@@ -124,10 +124,11 @@ def load_model(
 def _expected_state(spec: ModelSpec, folder: str | Path) -> dict[str, tuple[bool, tuple[int, ...]]]:
     """(is floating point, shape) of each state-dict entry of the spec's network, built on the
     meta device: shapes without memory, so a spec asking for a huge network costs nothing."""
+    model_info(spec.arch)  # an unknown architecture is its own error, not an argument's
     try:
         with torch.device("meta"):
             model = create_model(spec.arch, **spec.arch_args)
-    except (TypeError, ValueError, RuntimeError) as e:  # arguments the architecture refuses
+    except (UserError, TypeError, ValueError, RuntimeError) as e:  # arguments it refuses
         raise UserError(f"{folder}: arch_args do not fit {spec.arch} ({one_line(e)})") from None
     state = model.state_dict()
     count = sum(t.numel() for t in state.values())
