@@ -64,6 +64,12 @@ def test_unknown_name_lists_known():
     assert model_info("sr-tiny").task == "upscale"
 
 
+def test_an_argument_the_architecture_lacks_is_a_user_error():
+    # A recipe's model.args typo: one line naming the argument, not a TypeError traceback.
+    with pytest.raises(UserError, match="'sr-res-s' takes no argument 'layers'"):
+        create_model("sr-res-s", layers=2)
+
+
 def test_bad_scale_rejected():
     with pytest.raises(ValueError):
         create_model("sr-tiny", scale=5)

@@ -1,7 +1,17 @@
+import dataclasses
+import re
+
 import pytest
 
 from imagesmith.errors import UserError
-from imagesmith.training.config import TrainConfig, expand, load_config, parse_set, to_dict
+from imagesmith.training.config import (
+    TrainConfig,
+    check_config,
+    expand,
+    load_config,
+    parse_set,
+    to_dict,
+)
 
 
 def test_yaml_and_set_overrides(tmp_path):
@@ -89,3 +99,61 @@ def test_recipes_inherit_from_a_base(tmp_path):
     (tmp_path / "orphan.yaml").write_text("base: missing.yaml\n")
     with pytest.raises(UserError, match="not found"):
         load_config(tmp_path / "orphan.yaml")
+
+
+@pytest.mark.parametrize(
+    "item,message",
+    [
+        ("steps=0", "'steps': expected a whole number >= 1"),
+        ("steps=-3", "'steps': expected a whole number >= 1"),
+        ("ckpt_every=0", "'ckpt_every'"),
+        ("log_every=-1", "'log_every'"),
+        ("val_every=-1", "'val_every': expected a whole number >= 0"),
+        ("data.batch_size=0", "'data.batch_size'"),
+        ("data.epoch_length=0", "'data.epoch_length'"),
+        ("data.workers=-1", "'data.workers'"),
+        ("threads=-2", "'threads'"),
+        ("seed=-1", "'seed'"),
+        ("ema_decay=1.5", "'ema_decay': expected a number from 0 to 1"),
+        ("ema_decay=.nan", "'ema_decay'"),
+        ("optim.lr=0", "'optim.lr': expected a learning rate > 0"),
+        ("optim.lr=.inf", "'optim.lr'"),
+        ("optim.betas=[0.9, 1.0]", "'optim.betas'"),
+        ("optim.betas=[0.9]", "'optim.betas': expected 2 values"),
+        ("optim.betas=[a, b]", "'optim.betas[0]': expected float"),
+        ("optim.schedule=linear", "'optim.schedule': expected one of cosine, constant"),
+        ("precision=fp8", "'precision'"),
+        ("device=tpu", "'device': expected cpu, cuda, cuda:N or mps"),
+        ("device=cuda:x", "'device'"),
+        ("loss=l7", "'loss': expected one of l1"),
+        ("name=a/b", "'name': expected a run name without path separators"),
+        ("name=..", "'name'"),
+        ("steps=", "'steps': expected int, got no value"),  # an empty --set value is None
+        ("name=", "'name': expected str, got no value"),
+        ("data.train_dirs=[1, 2]", "'data.train_dirs[0]': expected str"),
+        ("data.val_dir=5", "'data.val_dir': expected str"),
+        ("data=3", "config 'data': expected a mapping"),
+    ],
+)
+def test_out_of_range_values_are_one_line_user_errors(item, message):
+    with pytest.raises(UserError, match=re.escape(message)) as info:
+        load_config(None, [item])
+    assert "\n" not in str(info.value)
+
+
+def test_valid_edge_values_pass():
+    cfg = load_config(
+        None,
+        ["val_every=0", "threads=0", "ema_decay=0", "device=cuda:1", "data.val_dir=", "seed=0"],
+    )
+    assert (cfg.val_every, cfg.device, cfg.data.val_dir) == (0, "cuda:1", None)
+    gan = load_config(None, ["task=gan", "images.split="])  # split is `str | None`
+    assert gan.images.split is None
+
+
+def test_check_config_catches_values_set_in_code():
+    """train() re-checks: a config built with dataclasses.replace skips the loader."""
+    cfg = dataclasses.replace(TrainConfig(), log_every=0)
+    with pytest.raises(UserError, match="'log_every'"):
+        check_config(cfg)
+    assert check_config(TrainConfig()) == TrainConfig()

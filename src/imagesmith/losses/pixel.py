@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["L1Loss", "MSELoss", "CharbonnierLoss", "pixel_loss"]
+__all__ = ["L1Loss", "MSELoss", "CharbonnierLoss", "PIXEL_LOSSES", "pixel_loss"]
 
 
 class L1Loss(nn.Module):
@@ -30,6 +30,7 @@ class CharbonnierLoss(nn.Module):
 
 
 _LOSSES = {"l1": L1Loss, "mse": MSELoss, "charbonnier": CharbonnierLoss}
+PIXEL_LOSSES: tuple[str, ...] = tuple(_LOSSES)  # the names a config's ``loss`` may take
 
 
 def pixel_loss(name: str) -> nn.Module:

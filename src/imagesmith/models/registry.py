@@ -7,6 +7,7 @@ model. Each entry records its task so pipelines and tests can filter.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -74,5 +75,18 @@ def model_info(name: str) -> ModelInfo:
 
 
 def create_model(name: str, **overrides) -> nn.Module:
-    """Build a registered architecture; ``overrides`` change its constructor arguments."""
-    return model_info(name).factory(**overrides)
+    """Build a registered architecture; ``overrides`` change its constructor arguments.
+
+    An argument the architecture does not take (a typo in a recipe's ``model.args``) is a
+    UserError naming it.
+    """
+    factory = model_info(name).factory
+    try:
+        return factory(**overrides)
+    except TypeError as e:
+        # Factories pass **kw on to the network's constructor, so only the call can tell; other
+        # TypeErrors are bugs and keep their traceback.
+        unknown = re.search(r"unexpected keyword argument '([^']*)'", str(e))
+        if unknown is None:
+            raise
+        raise UserError(f"architecture {name!r} takes no argument {unknown.group(1)!r}") from None

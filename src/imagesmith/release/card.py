@@ -8,7 +8,6 @@ model the run started from.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from imagesmith.models.registry import model_info
 from imagesmith.models.spec import ModelSpec
 from imagesmith.release.measure import Measurement
 from imagesmith.training.config import TrainConfig
+from imagesmith.training.run_folder import read_log
 
 __all__ = [
     "CardFacts",
@@ -51,12 +51,7 @@ def train_minutes(run: Path) -> float:
     checkpoint, so a run stopped and resumed reports what a straight run would take. A torn last
     line (a killed writer) is skipped.
     """
-    records = []
-    for line in (run / "log.jsonl").read_text().splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
+    records = read_log(run / "log.jsonl")
     trained = [r["train_time"] for r in records if "train_time" in r]
     seconds = trained[-1] if trained else max((r.get("time", 0) for r in records), default=0.0)
     return seconds / 60

@@ -9,7 +9,6 @@ re-measure in seconds, and the command that reproduces the headline number.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from imagesmith.capabilities import capability
 from imagesmith.errors import UserError
 from imagesmith.models.spec import ModelSpec
 from imagesmith.training.config import TrainConfig
+from imagesmith.training.run_folder import read_log
 
 __all__ = ["Measurement", "MeasureOptions", "measure", "SR_SETS", "RESTORE_SETS", "RESTORE_LEVELS"]
 
@@ -314,7 +314,7 @@ def _measure_generator(folder, spec, cfg, run, opts) -> Measurement:
 
 def _fid_curve(run: Path) -> list[list[float]]:
     """(step, training minutes, FID) at each validation that logged FID."""
-    rows = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines() if x.strip()]
+    rows = read_log(run / "log.jsonl")  # a torn last line (a killed trainer) is skipped
     return [
         [r["step"], round(r["train_time"] / 60, 2), round(r["val/fid"], 3)]
         for r in rows

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import os
 import re
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,7 @@ from imagesmith.errors import UserError
 __all__ = [
     "TrainConfig",
     "resolve_config",
+    "check_config",
     "DataConfig",
     "ModelConfig",
     "OptimConfig",
@@ -151,8 +155,9 @@ def _plain(x: Any) -> Any:
 def apply_overrides(cfg: Any, overrides: dict[str, Any], where: str = "") -> Any:
     """Return a copy of dataclass ``cfg`` with nested ``overrides`` applied; unknown keys fail."""
     if not isinstance(overrides, dict):
-        raise UserError(f"config{where or ' root'}: expected a mapping, got {overrides!r}")
+        raise UserError(f"config {where or 'root'!r}: expected a mapping, got {overrides!r}")
     known = {f.name: f for f in dataclasses.fields(cfg)}
+    hints = _hints(type(cfg))
     changes: dict[str, Any] = {}
     for key, value in overrides.items():
         path = f"{where}.{key}" if where else key
@@ -162,30 +167,88 @@ def apply_overrides(cfg: Any, overrides: dict[str, Any], where: str = "") -> Any
         if dataclasses.is_dataclass(current):
             changes[key] = apply_overrides(current, value, path)
         else:
-            changes[key] = _coerce(current, value, path)
+            changes[key] = _coerce(current, value, path, hints.get(key))
     return dataclasses.replace(cfg, **changes)
 
 
-def _coerce(current: Any, value: Any, path: str) -> Any:
-    if isinstance(current, tuple) and isinstance(value, list):
-        return tuple(value)
-    if isinstance(current, bool) and not isinstance(value, bool):
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """A config dataclass's resolved field types ({} when they cannot be resolved)."""
+    try:
+        return typing.get_type_hints(cls)
+    except Exception:  # an annotation only importable under TYPE_CHECKING: check values only
+        return {}
+
+
+def _optional_arm(hint: Any) -> tuple[bool, Any]:
+    """(None allowed, the type besides None) of a field annotation such as ``str | None``."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = typing.get_args(hint)
+        rest = [a for a in args if a is not type(None)]
+        return type(None) in args, rest[0] if len(rest) == 1 else None
+    return False, hint
+
+
+def _coerce(current: Any, value: Any, path: str, hint: Any = None) -> Any:
+    """``value`` for a field whose default is ``current`` and annotation ``hint``, or UserError.
+
+    The expected type is the default's (or, for a ``None`` default, the annotation's); an empty
+    ``--set key=`` is None, allowed only where the annotation says ``| None``.
+    """
+    nullable, arm = _optional_arm(hint)
+    if value is None:
+        if current is None or nullable:
+            return None
+        raise UserError(f"config {path!r}: expected {type(current).__name__}, got no value")
+    expected = type(current) if current is not None else typing.get_origin(arm) or arm
+    if not isinstance(expected, type) or expected is object:
+        return value  # nothing known to check against
+    if expected is tuple and isinstance(value, list):
+        value = tuple(value)
+    if expected is bool and not isinstance(value, bool):
         raise UserError(f"config {path!r}: expected true/false, got {value!r}")
-    if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+    if expected is float:
+        return _to_float(value, path)
+    # bool is an int subclass in Python: "steps=true" must not pass as steps=1.
+    if (isinstance(value, bool) and expected is not bool) or not isinstance(value, expected):
+        raise UserError(f"config {path!r}: expected {expected.__name__}, got {value!r}")
+    if isinstance(value, list | tuple):
+        value = _coerce_items(value, current, path, arm)
+    return value
+
+
+def _to_float(value: Any, path: str) -> float:
+    if isinstance(value, float):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
         return float(value)
-    if isinstance(current, float) and isinstance(value, str):
+    if isinstance(value, str):
         try:  # YAML 1.1 reads "5e-4" (no dot) as a string
             return float(value)
         except ValueError:
             pass
-    # bool is an int subclass in Python: "steps=true" must not pass as steps=1.
-    wrong_bool = isinstance(value, bool) and not isinstance(current, bool)
-    if (
-        current is not None
-        and value is not None
-        and (wrong_bool or not isinstance(value, type(current)))
-    ):
-        raise UserError(f"config {path!r}: expected {type(current).__name__}, got {value!r}")
+    raise UserError(f"config {path!r}: expected float, got {value!r}")
+
+
+def _coerce_items(value: list | tuple, current: Any, path: str, hint: Any) -> list | tuple:
+    """Check a list's / tuple's items against ``list[T]`` / ``tuple[T, T]`` (ints become floats)."""
+    args = typing.get_args(hint)
+    if isinstance(value, tuple) and isinstance(current, tuple) and len(value) != len(current):
+        raise UserError(f"config {path!r}: expected {len(current)} values, got {list(value)!r}")
+    if not args or (isinstance(value, tuple) and Ellipsis in args):
+        return value
+    kinds = args if isinstance(value, tuple) else args * len(value)
+    items = [
+        _item(v, k, f"{path}[{i}]") for i, (v, k) in enumerate(zip(value, kinds, strict=False))
+    ]
+    return tuple(items) if isinstance(value, tuple) else items
+
+
+def _item(value: Any, kind: Any, path: str) -> Any:
+    if kind is float:
+        return _to_float(value, path)
+    if kind in (int, str) and (isinstance(value, bool) or not isinstance(value, kind)):
+        raise UserError(f"config {path!r}: expected {kind.__name__}, got {value!r}")
     return value
 
 
@@ -264,7 +327,81 @@ def resolve_config(overrides: dict[str, Any], base: TrainConfig | None = None) -
     else:  # the task changed: keep what every task shares
         common = {f.name for f in dataclasses.fields(TrainConfig)}
         start = apply_overrides(cls(), {k: v for k, v in to_dict(base).items() if k in common})
-    return _expand_all(apply_overrides(start, overrides))
+    return check_config(_expand_all(apply_overrides(start, overrides)))
+
+
+# Where a value of the shared sections is out of range, say so before any work or folder exists.
+_AT_LEAST = {
+    "steps": 1,
+    "ckpt_every": 1,
+    "log_every": 1,
+    "val_every": 0,  # 0: no validation
+    "scale": 1,
+    "seed": 0,  # seeds feed generators that refuse negative numbers
+    "threads": 0,  # 0: torch's default
+    "fid_samples": 1,
+    "data.batch_size": 1,
+    "data.lr_patch": 1,
+    "data.epoch_length": 1,
+    "data.workers": 0,
+    "optim.warmup_steps": 0,
+    "optim.weight_decay": 0.0,
+    "optim.grad_clip": 0.0,  # 0: no clipping
+}
+_FRACTIONS = ("ema_decay", "optim.min_lr_ratio")  # in [0, 1]
+_CHOICES = {"precision": ("fp32", "bf16"), "optim.schedule": ("cosine", "constant")}
+_DEVICE = re.compile(r"cpu|cuda(:\d+)?|mps")
+
+
+def check_config(cfg: TrainConfig) -> TrainConfig:
+    """Return ``cfg`` if the values every task reads are in range, else a one-line UserError.
+
+    Task sections are checked by their task when it is built (also before the run folder exists).
+    """
+
+    def get(path: str) -> Any:
+        value = cfg
+        for part in path.split("."):
+            value = getattr(value, part)
+        return value
+
+    def fail(path: str, want: str) -> None:
+        raise UserError(f"config {path!r}: {want}, got {get(path)!r}")
+
+    for path, low in _AT_LEAST.items():
+        v = get(path)
+        whole = isinstance(low, int)
+        if not _number(v, whole) or not v >= low:  # "not >=" also refuses NaN
+            fail(path, f"expected {'a whole number' if whole else 'a number'} >= {low}")
+    for path in _FRACTIONS:
+        if not (_number(get(path)) and 0 <= get(path) <= 1):
+            fail(path, "expected a number from 0 to 1")
+    betas = cfg.optim.betas
+    if not (len(betas) == 2 and all(_number(b) and 0 <= b < 1 for b in betas)):
+        fail("optim.betas", "expected two numbers from 0 to below 1")
+    for path, choices in _CHOICES.items():
+        if get(path) not in choices:
+            fail(path, f"expected one of {', '.join(choices)}")
+    if not (_number(cfg.optim.lr) and 0 < cfg.optim.lr < math.inf):
+        fail("optim.lr", "expected a learning rate > 0")
+    if not isinstance(cfg.device, str) or not _DEVICE.fullmatch(cfg.device):
+        fail("device", "expected cpu, cuda, cuda:N or mps")
+    from imagesmith.losses.pixel import PIXEL_LOSSES  # torch: loaded by the task sections anyway
+
+    if cfg.loss not in PIXEL_LOSSES:
+        fail("loss", f"expected one of {', '.join(PIXEL_LOSSES)}")
+    # The run folder is OUT_DIR/NAME-STAMP: a name must be one plain folder-name part.
+    if not cfg.name or cfg.name in (".", "..") or re.search(r"[/\\\x00]", cfg.name):
+        fail("name", "expected a run name without path separators")
+    if not cfg.out_dir:
+        fail("out_dir", "expected a folder")
+    return cfg
+
+
+def _number(v: Any, whole: bool = False) -> bool:
+    """An int (or, unless ``whole``, a float); never a bool."""
+    kinds = int if whole else int | float
+    return isinstance(v, kinds) and not isinstance(v, bool)
 
 
 def _expand_all(cfg: Any) -> Any:

@@ -8,6 +8,10 @@
 
 Resuming restores model, EMA, optimisers, schedulers, step and RNG; the data order is a pure
 function of (seed, step), so N straight steps equal k steps + resume to N, bit for bit on CPU.
+
+Nothing is written until the config, the task, the data and (on resume) the checkpoint have been
+accepted, so a refused run leaves no folder and a refused resume leaves its folder as it was. A
+run folder has one trainer at a time (``train.lock``, see ``run_folder.py``).
 """
 
 from __future__ import annotations
@@ -26,17 +30,19 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from imagesmith.data.sampling import ResumableBatchSampler
-from imagesmith.errors import UserError
+from imagesmith.errors import UserError, one_line
+from imagesmith.io.atomic import atomic_write
 from imagesmith.training.checkpoint import (
     load_checkpoint,
     rng_state,
     save_checkpoint,
     set_rng_state,
 )
-from imagesmith.training.config import TrainConfig, resolve_config, to_dict
+from imagesmith.training.config import TrainConfig, check_config, resolve_config, to_dict
 from imagesmith.training.distributed import init_distributed, is_main, unwrap, wrap_model
 from imagesmith.training.ema import EMA
 from imagesmith.training.plot import plot_log
+from imagesmith.training.run_folder import RunLock, read_log, remove_temp_files, write_config
 from imagesmith.training.tasks import make_task
 
 __all__ = ["train", "lr_factor", "new_run_dir", "TrainingDiverged"]
@@ -75,27 +81,42 @@ def train(
     long schedule into several sessions. Returns the run folder; when training is complete its
     ``model/`` subfolder holds the released EMA weights.
     """
+    check_config(cfg)
+    if stop_at is not None and stop_at < 1:
+        raise UserError(f"stop_at must be a step >= 1, got {stop_at}")
     if resume:
-        if run_dir is None or not (run_dir / "last.pt").is_file():
+        if run_dir is None or not (Path(run_dir) / "last.pt").is_file():
             raise UserError(f"{run_dir}: nothing to resume (no last.pt)")
-    run_dir = Path(run_dir) if run_dir is not None else new_run_dir(cfg)
-    info = init_distributed(cfg.device)
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
     if cfg.device.startswith("cuda") and not torch.cuda.is_available():
         raise UserError("device cuda requested but torch sees no CUDA GPU")
+    val_dir = cfg.data.val_dir
+    if cfg.val_every and val_dir and not Path(val_dir).is_dir():
+        # Otherwise the first validation, perhaps hours in, would be the first to notice.
+        raise UserError(f"config 'data.val_dir': no such folder {val_dir!r}")
+    run_dir = Path(run_dir) if run_dir is not None else new_run_dir(cfg)
+    lock = RunLock(run_dir)
+    try:
+        return _train(cfg, run_dir, resume, quiet, stop_at, lock)
+    finally:
+        lock.release()  # also on errors and Ctrl-C; a kill -9 leaves a stale lock, taken over
+
+
+def _train(
+    cfg: TrainConfig, run_dir: Path, resume: bool, quiet: bool, stop_at: int | None, lock: RunLock
+) -> Path:
+    """:func:`train` once its arguments are checked; ``lock`` is released by the caller."""
+    info = init_distributed(cfg.device)
+    main = is_main(info)  # only rank 0 writes, so only rank 0 locks
+    if main and run_dir.is_dir():
+        lock.acquire()  # refuse a second trainer before doing any work
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
     device = (
         torch.device(cfg.device, info.local_rank)
         if cfg.device == "cuda"
         else torch.device(cfg.device)
     )
-    main = is_main(info)
-    if main:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.yaml").write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
 
-    if cfg.precision not in ("fp32", "bf16"):
-        raise UserError(f"precision must be fp32 or bf16, got {cfg.precision!r}")
     torch.manual_seed(cfg.seed)
     # On resume the checkpoint supplies the weights: skip init_from (it may be gone by now).
     task = make_task(replace(cfg, model=replace(cfg.model, init_from=None)) if resume else cfg)
@@ -118,13 +139,19 @@ def train(
     step, trained_before = 0, 0.0
     if resume:
         state = load_checkpoint(run_dir / "last.pt")
-        for phase, o, s, ps in zip(task.phases, optims, scheds, state["phases"], strict=True):
-            phase.module.load_state_dict(ps["module"])
-            o.load_state_dict(ps["optimizer"])
-            s.load_state_dict(ps["scheduler"])
-        ema.load_state_dict(state["ema"])
-        step = int(state["step"])
-        trained_before = float(state.get("train_time", 0.0))
+        try:
+            for phase, o, s, ps in zip(task.phases, optims, scheds, state["phases"], strict=True):
+                phase.module.load_state_dict(ps["module"])
+                o.load_state_dict(ps["optimizer"])
+                s.load_state_dict(ps["scheduler"])
+            ema.load_state_dict(state["ema"])
+            step = int(state["step"])
+            trained_before = float(state.get("train_time", 0.0))
+        except (KeyError, RuntimeError, TypeError, ValueError) as e:
+            # e.g. --set model.args changed the network, or a checkpoint of another task
+            raise UserError(
+                f"{run_dir / 'last.pt'}: does not fit this run's config ({one_line(e, 120)})"
+            ) from None
     wrapped = [wrap_model(p.module, info) for p in task.phases]
 
     dataset = task.train_dataset()
@@ -139,10 +166,20 @@ def train(
         torch.manual_seed(cfg.seed + 1_000_003 * info.rank + 7919 * step)
     elif resume:  # after iter(loader), which draws a base seed from the global RNG
         set_rng_state(state["rng"])
+
     log_path = run_dir / "log.jsonl"
-    if resume and main and log_path.is_file():  # drop records written after the checkpoint
-        kept = [x for x in log_path.read_text().splitlines() if json.loads(x)["step"] <= step]
-        log_path.write_text("".join(x + "\n" for x in kept))
+    kept = None  # on resume: the log without records written after the checkpoint
+    if resume and main and log_path.is_file():  # read here, so damage refuses before any write
+        kept = "".join(json.dumps(r) + "\n" for r in read_log(log_path) if _step(r) <= step)
+
+    # Everything that can refuse this run has run: only now touch the disk.
+    if main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+        remove_temp_files(run_dir)  # of writes a killed trainer left half done
+        write_config(run_dir, cfg)
+        if kept is not None:  # also drops a line torn by a kill
+            atomic_write(log_path, lambda tmp: tmp.write_text(kept))
 
     def log(record: dict) -> None:
         if main:
@@ -262,6 +299,12 @@ class TrainingDiverged(UserError):
         super().__init__(f"training diverged: {what} became NaN/inf at step {step}; {where}")
 
 
+def _step(record: dict) -> float:
+    """A log record's step (a record without one sorts after every checkpoint: dropped)."""
+    step = record.get("step")
+    return step if isinstance(step, int | float) and not isinstance(step, bool) else math.inf
+
+
 def _finite(module: torch.nn.Module) -> bool:
     return all(bool(torch.isfinite(p).all()) for p in module.parameters())
 
@@ -277,5 +320,8 @@ def resume_config(run_dir: Path, sets: dict | None = None) -> TrainConfig:
     path = Path(run_dir) / "config.yaml"
     if not path.is_file():
         raise UserError(f"{run_dir}: not a run folder (no config.yaml)")
-    saved = yaml.safe_load(path.read_text())
+    try:
+        saved = yaml.safe_load(path.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise UserError(f"{path}: not a readable config ({one_line(e, 120)})") from None
     return resolve_config(sets or {}, resolve_config(saved))

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+from imagesmith.io.atomic import atomic_write
+from imagesmith.training.run_folder import read_log
 
 __all__ = ["plot_log"]
 
 
 def plot_log(log_path: Path, out_path: Path) -> Path | None:
     """One panel per logged quantity; returns the PNG path or None when the log is empty."""
-    if not Path(log_path).is_file():
-        return None
     series: dict[str, tuple[list[int], list[float]]] = {}
-    for line in Path(log_path).read_text().splitlines():
-        rec = json.loads(line)
+    for rec in read_log(log_path):  # [] when absent; a torn last line is skipped
+        if "step" not in rec:
+            continue
         for k, v in rec.items():
             if k in ("step", "time", "train_time", "lr") or not isinstance(v, int | float):
                 continue
@@ -39,8 +40,9 @@ def plot_log(log_path: Path, out_path: Path) -> Path | None:
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    tmp = Path(out_path).with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=80)
-    plt.close(fig)
-    tmp.replace(out_path)
+    try:
+        # The one atomic writer: its temp name is the one remove_temp_files() knows.
+        atomic_write(out_path, lambda tmp: fig.savefig(tmp, dpi=80, format="png"))
+    finally:
+        plt.close(fig)
     return Path(out_path)
