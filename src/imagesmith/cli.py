@@ -223,6 +223,9 @@ def _build_parser() -> argparse.ArgumentParser:
     ge.add_argument("--zoom", type=int, default=1, help="enlarge pixels (nearest) for viewing")
     ge.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     ge.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    ge.add_argument(
+        "--save-quality", type=int, default=95, help="JPEG/WebP quality of the written images"
+    )
 
     eg = ev_sub.add_parser("generate", help="FID/KID/precision-recall of a generator, with card")
     eg.add_argument("--model", default=None, help="shipped name, model folder or training run")

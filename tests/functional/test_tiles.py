@@ -108,3 +108,20 @@ def test_tiled_into_refuses_nan():
     out = np.zeros((20, 20, 1), np.uint8)
     with pytest.raises(UserError, match="NaN"):
         tiled_into(lambda t: t * float("nan"), lambda t, l, h, w: torch.ones(1, h, w), out, 1, 8, 2)
+
+
+def test_mirror_padding_keeps_flat_images_flat_at_the_border():
+    # A 5x5 box filter with zero padding darkens a flat image's border; mirrored by 2+ pixels
+    # the border never sees the zeros, tiled or not.
+    def box(t):
+        k = torch.ones(t.shape[1], 1, 5, 5) / 25
+        return torch.nn.functional.conv2d(t, k, padding=2, groups=t.shape[1])
+
+    x = torch.ones(2, 30, 41)
+    assert tiled_apply(box, x, 1, None).min() < 0.5
+    for tile in (None, 12):
+        out = tiled_apply(box, x, 1, tile, overlap=8, pad=4)
+        torch.testing.assert_close(out, x)
+    # an image smaller than the padding is edge-replicated instead of mirrored
+    small = torch.rand(1, 3, 2)
+    assert tiled_apply(lambda t: t, small, 1, None, pad=5).equal(small)

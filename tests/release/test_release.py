@@ -157,3 +157,27 @@ def test_cli_release(data, tmp_path, capsys):
     assert code == 0 and "Set5" in out, err and "weights float16" in out
     assert read_spec(zoo / "up-c").weights_dtype == "float16"
     assert main(["release", str(tmp_path / "nope"), "x", "--zoo", str(zoo)]) == 2
+
+
+def test_remeasure_rewrites_numbers_not_weights(data, tmp_path):
+    from imagesmith.release.remeasure import remeasure
+
+    run = _train(data, tmp_path / "up", *UPSCALE)
+    zoo = tmp_path / "zoo"
+    release_run(run, "up-t", opts=MeasureOptions(data=data), zoo=zoo, storage="float32")
+    folder = zoo / "up-t"
+    weights = (folder / "model.safetensors").read_bytes()
+    true_set5 = read_spec(folder).metrics["Set5"]["psnr"]
+    # Pretend the numbers were measured by an older pipeline.
+    index = json.loads((zoo / "index.json").read_text())
+    index["up-t"]["metrics"]["Set5"]["psnr"] = 1.0
+    (zoo / "index.json").write_text(json.dumps(index))
+    card = (folder / "card.md").read_text()
+    (folder / "card.md").write_text(card.replace(f"| Set5 | {true_set5:.2f} |", "| Set5 | 1.00 |"))
+    m = remeasure("up-t", MeasureOptions(data=data), zoo)
+    assert m.metrics["Set5"]["psnr"] == pytest.approx(true_set5, abs=1e-4)
+    assert f"| Set5 | {true_set5:.2f} |" in (folder / "card.md").read_text()
+    assert json.loads((zoo / "index.json").read_text())["up-t"]["metrics"] == m.metrics
+    assert read_spec(folder).metrics == m.metrics
+    assert (folder / "model.safetensors").read_bytes() == weights
+    assert (folder / "card.md").read_text().count("## Measured") == 1

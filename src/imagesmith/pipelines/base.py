@@ -108,6 +108,8 @@ class Pipeline:
             of ``default_tile`` above, so memory stays bounded for any size).
         overlap: input pixels neighbouring tiles share (blended).
         batch: tiles per forward pass.
+        pad: the image is mirrored outwards by this many pixels around the model (default half
+            the overlap), so the network's zero padding never darkens or lightens its borders.
         backend: "torch", or "onnxruntime" (the model exported to ONNX once, then run by
             onnxruntime: :mod:`imagesmith.pipelines.onnx_backend`).
     """
@@ -126,6 +128,7 @@ class Pipeline:
         overlap: int = 16,
         batch: int = 4,
         backend: str = "torch",
+        pad: int | None = None,
     ) -> None:
         if backend not in BACKENDS:
             raise UserError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
@@ -134,6 +137,7 @@ class Pipeline:
         self.name, self.precision = name, precision
         self.device = pick_device(device)
         self.tile, self.overlap, self.batch = tile, overlap, batch
+        self.pad = overlap // 2 if pad is None else pad
         self.backend = backend
 
     @classmethod
@@ -170,7 +174,10 @@ class Pipeline:
     def n_tiles(self, height: int, width: int, tile: int | None = None) -> int:
         """How many tiles an image of this size is processed in (for progress bars)."""
         t = self.tile_for(height, width, tile)
-        return 1 if t is None else count_tiles(height, width, t, self.overlap)
+        if t is None:
+            return 1
+        h, w = height + 2 * self.pad, width + 2 * self.pad
+        return 1 if t >= h and t >= w else count_tiles(h, w, t, self.overlap)
 
     def run_image(
         self,
@@ -213,6 +220,7 @@ class Pipeline:
             self.batch,
             self.device,
             on_tile,
+            self.pad,
         )
         if image.has_alpha:
             if scale == 1:  # alpha is not noisy data: kept as it is
@@ -226,6 +234,7 @@ class Pipeline:
                     t,
                     self.overlap,
                     self.batch,
+                    pad=self.pad,
                 )
         return Image(out, icc_profile=image.icc_profile)
 
@@ -240,4 +249,6 @@ class Pipeline:
         """Apply ``fn`` (N, C, h, w) -> (N, C', s*h, s*w) to ``x`` (C, H, W) on the CPU, tile by
         tile on the device; returns (C', s*H, s*W) float32 on the CPU, not clamped."""
         t = self.tile_for(x.shape[1], x.shape[2], tile)
-        return tiled_apply(fn, x.float(), scale, t, self.overlap, self.batch, self.device, on_tile)
+        return tiled_apply(
+            fn, x.float(), scale, t, self.overlap, self.batch, self.device, on_tile, self.pad
+        )

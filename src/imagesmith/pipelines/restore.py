@@ -96,10 +96,11 @@ class RestorePipeline(Pipeline):
         precision: str = "fp32",
         ensemble: bool = False,
         backend: str = "torch",
+        pad: int | None = None,
     ) -> None:
         if kind not in KINDS:
             raise UserError(f"unknown restoration {kind!r}; choose one of {', '.join(KINDS)}")
-        super().__init__(name, device, precision, tile, overlap, batch, backend)
+        super().__init__(name, device, precision, tile, overlap, batch, backend, pad)
         self.kind, self.ensemble = kind, ensemble
         self.classical: str | None = None
         self._nets: dict[int, _Net] = {}

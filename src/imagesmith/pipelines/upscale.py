@@ -61,8 +61,9 @@ class UpscalePipeline(Pipeline):
         precision: str = "fp32",
         spec: ModelSpec | None = None,
         backend: str = "torch",
+        pad: int | None = None,
     ) -> None:
-        super().__init__(name, device, precision, tile, overlap, batch, backend)
+        super().__init__(name, device, precision, tile, overlap, batch, backend, pad)
         self.model = self.place(model)
         self.scale, self.spec = scale, spec
 

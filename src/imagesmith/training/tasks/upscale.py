@@ -119,11 +119,14 @@ class UpscaleTask:
 
     def release(self, model: nn.Module, folder: Path, **meta: Any) -> Path:
         arch = self.cfg.model.arch
+        channels = int(self.arch_args.get("channels", 3))  # gray upscalers say so in the spec
         spec = ModelSpec(
             arch=arch,
             task="upscale",
             arch_args=self.arch_args,
             scale=self.cfg.scale,
+            channels_in=channels,
+            channels_out=channels,
             kind=self.release_kind,
             tiling=tiling_needs(model, arch),
             provenance=meta,
