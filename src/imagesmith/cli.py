@@ -79,6 +79,13 @@ def _build_parser() -> argparse.ArgumentParser:
     rs.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
     rs.add_argument("--scale", type=int, default=1, help="1 (same size, default), 2 or 4")
     rs.add_argument("--model", default=None, help="real-photo model name or folder")
+    rs.add_argument(
+        "--strength",
+        type=float,
+        default=1.0,
+        help="0..1: fidelity (0: the input, or for a GAN model its pixel-loss twin) against "
+        "clean-up and generated detail (1, default: the model as trained)",
+    )
     rs.add_argument("--tile", type=int, default=None, help="tile side in input pixels")
     rs.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     rs.add_argument("--backend", default="torch", help="torch (default) or onnxruntime")

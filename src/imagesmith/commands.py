@@ -98,6 +98,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         kind=None if args.model else "real",
         device=args.device,
         backend=args.backend,
+        strength=args.strength,
     )
     if args.model and pipe.scale != args.scale:
         raise UserError(f"{args.model} works at x{pipe.scale}, not x{args.scale}; give --scale")

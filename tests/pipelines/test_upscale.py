@@ -83,3 +83,53 @@ def test_errors(tiny_model_dir):
     up = UpscalePipeline.from_pretrained(tiny_model_dir)
     with pytest.raises(UserError, match="larger than the overlap"):
         up.upscale_tensor(torch.rand(3, 30, 30), tile=8)
+
+
+def test_strength_blends_a_pixel_model_with_bicubic(tiny_model_dir):
+    from imagesmith.functional.resize import imresize
+
+    x = torch.rand(3, 20, 24)
+    full = UpscalePipeline.from_pretrained(tiny_model_dir).upscale_tensor(x)
+    zero = UpscalePipeline.from_pretrained(tiny_model_dir, strength=0.0).upscale_tensor(x)
+    half = UpscalePipeline.from_pretrained(tiny_model_dir, strength=0.5).upscale_tensor(x)
+    bicubic = imresize(x, 2).clamp(0, 1)
+    # away from the border (the pipeline mirrors the image there, MATLAB repeats the edge)
+    inner = (slice(None), slice(6, -6), slice(6, -6))
+    torch.testing.assert_close(zero[inner], bicubic[inner], atol=1e-5, rtol=0)
+    full, half, bicubic = full[inner], half[inner], bicubic[inner]
+    inside = (full > 0.01) & (full < 0.99) & (bicubic > 0.01) & (bicubic < 0.99)  # no clipping
+    torch.testing.assert_close(half[inside], ((full + bicubic) / 2)[inside], atol=1e-5, rtol=0)
+    with pytest.raises(UserError, match="strength"):
+        UpscalePipeline.from_pretrained(tiny_model_dir, strength=1.5)
+
+
+def test_strength_interpolates_a_gan_with_its_pixel_twin(tmp_path, monkeypatch):
+    from imagesmith.models.registry import create_model
+    from imagesmith.models.saving import save_pretrained
+    from imagesmith.models.spec import ModelSpec
+    from imagesmith.pipelines import upscale
+
+    args = {"scale": 2, "features": 8, "blocks": 1}
+    folders = {}
+    for seed, kind in ((0, "real"), (1, "real-gan")):
+        torch.manual_seed(seed)
+        net = create_model("sr-res-s", **args)
+        for p in net.parameters():
+            torch.nn.init.normal_(p, std=0.05)
+        spec = ModelSpec("sr-res-s", "upscale", args, scale=2, kind=kind)
+        folders[kind] = save_pretrained(net, tmp_path / kind, spec)
+    monkeypatch.setattr(upscale, "_pixel_twin", lambda spec: folders["real"])
+    x = torch.rand(3, 16, 16)
+
+    def out(folder, strength=None):
+        pipe = UpscalePipeline.from_pretrained(folder, strength=strength)
+        return pipe.upscale_tensor(x), pipe
+
+    gan, _ = out(folders["real-gan"])
+    pixel, _ = out(folders["real"])
+    zero, pipe = out(folders["real-gan"], 0.0)
+    torch.testing.assert_close(zero, pixel, atol=1e-5, rtol=0)
+    assert "strength 0" in pipe.name and not torch.allclose(gan, pixel, atol=1e-3)
+    half, pipe = out(folders["real-gan"], 0.5)
+    a, b = (UpscalePipeline.from_pretrained(folders[k]).model.state_dict() for k in folders)
+    assert all(torch.allclose(v, (a[k] + b[k]) / 2) for k, v in pipe.model.state_dict().items())

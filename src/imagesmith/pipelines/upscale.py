@@ -19,10 +19,11 @@ import torch
 from torch import nn
 
 from imagesmith.errors import UserError
+from imagesmith.functional.resize import imresize
 from imagesmith.io.image import Image, as_image
 from imagesmith.models.spec import ModelSpec
 from imagesmith.pipelines.base import Pipeline
-from imagesmith.zoo import default_model
+from imagesmith.zoo import default_model, index
 
 __all__ = ["UpscalePipeline", "SCALES", "REAL_SCALES", "check_scale"]
 
@@ -66,6 +67,7 @@ class UpscalePipeline(Pipeline):
         super().__init__(name, device, precision, tile, overlap, batch, backend, pad)
         self.model = self.place(model)
         self.scale, self.spec = scale, spec
+        self.blend = 1.0  # output = bicubic + blend * (model - bicubic); see set_strength
 
     @classmethod
     def from_pretrained(
@@ -85,8 +87,40 @@ class UpscalePipeline(Pipeline):
         model, spec = cls.load(name_or_path, kwargs.get("backend", "torch"))
         if scale is not None and scale != spec.scale:
             raise UserError(f"model {name_or_path} upscales x{spec.scale}, not x{scale}")
+        strength = kwargs.pop("strength", None)
         kwargs.setdefault("overlap", spec.tiling.overlap)
-        return cls(model, spec.scale, name=str(name_or_path), spec=spec, **kwargs)
+        pipe = cls(model, spec.scale, name=str(name_or_path), spec=spec, **kwargs)
+        if strength is not None:
+            pipe.set_strength(strength)
+        return pipe
+
+    def set_strength(self, strength: float) -> None:
+        """Trade fidelity (0) against clean-up and generated detail (1, the model as trained).
+
+        A real-photo GAN model is interpolated weight by weight with its pixel-loss twin (the
+        shipped ``kind="real"`` model of the same architecture and scale it was fine-tuned
+        from): 0 is the twin, smooth and faithful; 1 the GAN, sharper with generated texture;
+        the networks in between are valid networks (their weights are linearly connected), as
+        in ESRGAN's network interpolation. Any other model is blended with its input, MATLAB
+        bicubic resized: 0 gives the (resized) input back, 1 the model's output.
+        """
+        if not 0.0 <= strength <= 1.0:
+            raise UserError(f"strength must be in 0..1, got {strength:g}")
+        twin = _pixel_twin(self.spec) if self.spec and self.spec.kind.endswith("-gan") else None
+        if twin is None or strength == 1.0:
+            self.blend = strength
+            return
+        if self.backend != "torch":
+            raise UserError("strength below 1 with a GAN model needs backend torch")
+        pixel, _ = self.load(twin)
+        ours, theirs = self.model.state_dict(), pixel.state_dict()
+        if {k: v.shape for k, v in ours.items()} != {k: v.shape for k, v in theirs.items()}:
+            raise UserError(f"{self.name} and {twin} differ in shape: cannot interpolate them")
+        with torch.no_grad():
+            for key, value in theirs.items():
+                if ours[key].is_floating_point():
+                    ours[key].lerp_(value.to(ours[key]), 1.0 - strength)  # 1: GAN, 0: twin
+        self.name = f"{self.name} (strength {strength:g}, with {twin})"
 
     @torch.inference_mode()
     def upscale_tensor(
@@ -101,7 +135,11 @@ class UpscalePipeline(Pipeline):
     def _forward(self, batch: torch.Tensor) -> torch.Tensor:
         """(N, 3, h, w) on the device -> (N, 3, s*h, s*w) float32, not clipped."""
         with torch.inference_mode(), self.autocast():
-            return self.model(batch.contiguous(memory_format=torch.channels_last)).float()
+            y = self.model(batch.contiguous(memory_format=torch.channels_last)).float()
+            if self.blend == 1.0:
+                return y
+            base = imresize(batch.float(), self.scale) if self.scale != 1 else batch.float()
+            return base + self.blend * (y - base)
 
     def __call__(
         self, image: Any, tile: int | None = None, on_tile: Callable[[int], None] | None = None
@@ -112,3 +150,18 @@ class UpscalePipeline(Pipeline):
         profile of the input are kept (alpha is upscaled with MATLAB bicubic).
         """
         return self.run_image(as_image(image), self._forward, 3, self.scale, tile, on_tile)
+
+
+def _pixel_twin(spec: ModelSpec) -> str | None:
+    """The shipped pixel-loss real-photo model a GAN model can be interpolated with: same
+    architecture, arguments and scale (the default one when several qualify), or None."""
+    found = [
+        name
+        for name, e in sorted(index().items())
+        if e.get("task") == "upscale"
+        and e.get("kind") == "real"
+        and e.get("arch") == spec.arch
+        and e.get("scale") == spec.scale
+    ]
+    found.sort(key=lambda n: not index()[n].get("default"))
+    return found[0] if found else None
