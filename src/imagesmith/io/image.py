@@ -858,9 +858,12 @@ def _encode(image: Image, fmt: str, f: IO[bytes], quality: int) -> None:
     icc = image.icc_profile if fmt in _ICC_FORMATS else None
     if image.bit_depth == 16:
         if fmt == "PNG":
-            _write_png16(array, icc, f)
+            _write_png_rows(array, icc, f)
         else:
             _write_tiff16(array, icc, f)
+        return
+    if fmt == "PNG" and array.size > _STREAM_PNG_SAMPLES:
+        _write_png_rows(array, icc, f)
         return
     if fmt == "WEBP" and image.is_gray:  # WebP has no gray: store the same value in R, G, B
         array = np.concatenate([np.repeat(array[..., :1], 3, axis=2), array[..., 1:]], axis=2)
@@ -880,28 +883,66 @@ def _encode(image: Image, fmt: str, f: IO[bytes], quality: int) -> None:
     pil.save(f, format=fmt, **options)
 
 
-def _write_png16(array: np.ndarray, icc: bytes | None, f: IO[bytes]) -> None:
-    """Encode a uint16 (H, W, C) array as a 16-bit PNG (Up filter, zlib level 6)."""
+# 8-bit images with more samples than this are PNG-encoded here, block by block, instead of by
+# Pillow, which first copies the whole image into its own 4-bytes-per-pixel buffer.
+_STREAM_PNG_SAMPLES = 16_000_000
+_PNG_BLOCK_ROWS = 64
+
+
+def _png_filter_rows(raw: np.ndarray, prev: np.ndarray, bpp: int) -> np.ndarray:
+    """PNG-filter a block of rows (R, N) uint8 whose preceding row is ``prev`` (N,): each row
+    gets the filter (None, Sub, Up, Average, Paeth) with the smallest sum of absolute signed
+    residuals, the heuristic libpng and Pillow use. Returns (R, 1 + N) with the filter byte."""
+    x = raw.astype(np.int16)
+    up = np.vstack([prev[None].astype(np.int16), x[:-1]])
+    left = np.zeros_like(x)
+    left[:, bpp:] = x[:, :-bpp]
+    up_left = np.zeros_like(x)
+    up_left[:, bpp:] = up[:, :-bpp]
+    p = left + up - up_left
+    pa, pb, pc = np.abs(p - left), np.abs(p - up), np.abs(p - up_left)
+    paeth = np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, up, up_left))
+    candidates = np.stack([x, x - left, x - up, x - ((left + up) >> 1), x - paeth]).astype(
+        np.uint8
+    )  # wraps modulo 256 as PNG requires
+    cost = np.abs(candidates.view(np.int8).astype(np.int32)).sum(axis=2)  # (5, R)
+    best = cost.argmin(axis=0)
+    out = np.empty((raw.shape[0], raw.shape[1] + 1), np.uint8)
+    out[:, 0] = best
+    out[:, 1:] = candidates[best, np.arange(raw.shape[0])]
+    return out
+
+
+def _write_png_rows(array: np.ndarray, icc: bytes | None, f: IO[bytes]) -> None:
+    """Encode a uint8 or uint16 (H, W, C) array as PNG, a block of rows at a time (zlib level
+    6, adaptive filters): memory is a few blocks, whatever the image size."""
     height, width, channels = array.shape
+    depth = 16 if array.dtype == np.uint16 else 8
     color_type = {1: 0, 2: 4, 3: 2, 4: 6}[channels]
-    raw = array.astype(">u2").reshape(height, width * channels).view(np.uint8)
-    rows = np.empty((height, 1 + raw.shape[1]), dtype=np.uint8)
-    rows[:, 0] = 2  # filter type Up
-    rows[0, 1:] = raw[0]
-    np.subtract(raw[1:], raw[:-1], out=rows[1:, 1:])  # wraps modulo 256 as PNG requires
+    bpp = channels * depth // 8
 
     def chunk(kind: bytes, body: bytes) -> None:
         f.write(struct.pack(">I", len(body)) + kind + body)
         f.write(struct.pack(">I", zlib.crc32(body, zlib.crc32(kind))))
 
     f.write(_PNG_SIGNATURE)
-    chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, color_type, 0, 0, 0))
+    chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0, 0))
     if icc:
         chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(icc))
-    compressed = zlib.compress(rows.tobytes(), 6)
-    step = 1 << 20
-    for start in range(0, len(compressed), step):
-        chunk(b"IDAT", compressed[start : start + step])
+    z = zlib.compressobj(6, zlib.DEFLATED, 15, 8, zlib.Z_FILTERED)  # as libpng: filtered data
+    prev = np.zeros(width * bpp, np.uint8)
+    pending = b""
+    for top in range(0, height, _PNG_BLOCK_ROWS):
+        block = array[top : top + _PNG_BLOCK_ROWS]
+        raw = block.astype(">u2") if depth == 16 else block
+        raw = np.ascontiguousarray(raw).reshape(block.shape[0], -1).view(np.uint8)
+        pending += z.compress(_png_filter_rows(raw, prev, bpp).tobytes())
+        prev = raw[-1].copy()
+        if len(pending) >= 1 << 20:
+            chunk(b"IDAT", pending)
+            pending = b""
+    pending += z.flush()
+    chunk(b"IDAT", pending)
     chunk(b"IEND", b"")
 
 
