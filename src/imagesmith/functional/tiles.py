@@ -81,6 +81,8 @@ def blend_ramp(length: int, skip: int, ramp: int, at_start: bool, at_end: bool) 
     return w
 
 
+_BAND_ROWS = 64  # output rows handed out at a time
+
 # (top, left, height, width) of an input tile -> (C, height, width) float32 on the CPU.
 TileReader = Callable[[int, int, int, int], torch.Tensor]
 
@@ -169,18 +171,34 @@ def _rows(
     # In output pixels: ignore the outer quarter of each overlap band, ramp over the next half,
     # so every pixel keeps a positive total weight from at least one tile.
     skip, ramp = overlap * s // 4, overlap * s // 2
+    wys = [blend_ramp(th * s, skip, ramp, top == 0, top + th == h) for top in tops]
     wxs = [blend_ramp(tw * s, skip, ramp, left == 0, left + tw == w) for left in lefts]
+    # Every row of tiles has the same columns, so the summed weights are separable: a row
+    # profile times a column profile (no image-wide weight buffer).
+    wy_sum, wx_sum = torch.zeros(h * s), torch.zeros(w * s)
+    for top, wy in zip(tops, wys, strict=True):
+        wy_sum[top * s : top * s + th * s] += wy
+    for left, wx in zip(lefts, wxs, strict=True):
+        wx_sum[left * s : left * s + tw * s] += wx
+    wx_sum.clamp_(min=1e-8)
+
+    def finish(acc: torch.Tensor, first: int, n: int) -> Iterator[tuple[int, torch.Tensor]]:
+        # Small bands: the caller's conversions then stay small too.
+        for r in range(0, n, _BAND_ROWS):
+            k = min(_BAND_ROWS, n - r)
+            norm = wy_sum[first + r : first + r + k, None].clamp(min=1e-8) * wx_sum[None, :]
+            yield first + r, acc[:, r : r + k] / norm
+
     acc: torch.Tensor | None = None
-    wsum = torch.zeros(1, th * s, w * s)
-    base = 0  # output row held in row 0 of the buffers
-    for top in tops:
+    base = 0  # output row held in row 0 of the buffer
+    for top, wy in zip(tops, wys, strict=True):
         shift = top * s - base
         if shift and acc is not None:  # rows above this tile row are final: hand them out
-            yield base, acc[:, :shift] / wsum[:, :shift].clamp_min(1e-8)
-            acc = torch.cat([acc[:, shift:], torch.zeros_like(acc[:, :shift])], dim=1)
-            wsum = torch.cat([wsum[:, shift:], torch.zeros_like(wsum[:, :shift])], dim=1)
+            yield from finish(acc, base, shift)
+            rest = acc[:, shift:]
+            acc = torch.zeros_like(acc)
+            acc[:, : rest.shape[1]] = rest
             base = top * s
-        wy = blend_ramp(th * s, skip, ramp, top == 0, top + th == h)[:, None]
         for i in range(0, len(lefts), batch):
             group = list(range(i, min(i + batch, len(lefts))))
             inp = torch.stack([read(top, lefts[j], th, tw) for j in group]).to(device)
@@ -188,14 +206,12 @@ def _rows(
             if acc is None:
                 acc = torch.zeros(out.shape[1], th * s, w * s)
             for j, y in zip(group, out, strict=True):
-                weight = wy * wxs[j][None, :]
                 ls = lefts[j] * s
-                acc[:, :, ls : ls + tw * s] += y * weight
-                wsum[:, :, ls : ls + tw * s] += weight
+                acc[:, :, ls : ls + tw * s].addcmul_(y, wy[:, None] * wxs[j][None, :])
             if on_tile:
                 on_tile(len(group))
     assert acc is not None
-    yield base, acc / wsum.clamp_min(1e-8)
+    yield from finish(acc, base, acc.shape[1])
 
 
 def tiled_apply(
