@@ -29,8 +29,8 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     entries = index()
-    names = args.names or [
-        n for n, e in sorted(entries.items()) if args.all and e["task"] in args.tasks
+    names = args.names or [  # in the order of --tasks: quick upscalers first by default
+        n for t in args.tasks for n, e in sorted(entries.items()) if args.all and e["task"] == t
     ]
     opts = MeasureOptions(data=Path(args.data) if args.data else None)
     for name in names:

@@ -22,12 +22,15 @@ from imagesmith.zoo import ZOO_DIR
 __all__ = ["remeasure", "replace_measured_table", "REMEASURED_TASKS"]
 
 REMEASURED_TASKS = ("upscale", "denoise", "dejpeg", "inpaint")
-_TABLE = re.compile(r"(## Measured \([^\n]*\)\n\n)((?:\|[^\n]*\n)+)")
+# The "## Measured (...)" heading, any lines before its table (older cards say "Cells: ..."),
+# and the table.
+_TABLE = re.compile(r"## Measured \([^\n]*\)\n(?:(?!\|)[^\n]*\n)*(?:\|[^\n]*\n)+")
 
 
 def replace_measured_table(card: str, m: Measurement) -> str:
-    """``card`` with the table under its "## Measured (...)" heading replaced by ``m``'s."""
-    new, n = _TABLE.subn(lambda g: g.group(1) + m.table + "\n", card, count=1)
+    """``card`` with its "## Measured (...)" heading and table replaced by ``m``'s."""
+    block = f"## Measured ({m.title})\n\n{m.table}\n"
+    new, n = _TABLE.subn(lambda _: block, card, count=1)
     if n != 1:
         raise UserError("the card has no '## Measured (...)' table to replace")
     return new
