@@ -207,3 +207,69 @@ def test_cli_inpaint_batch_with_mask_folder(tmp_path, capsys):
     for name in ("a", "sub/b"):
         src, res = read_image(root / f"{name}.png").array, read_image(out / f"{name}.png").array
         assert (src[:4] == res[:4]).all() and not (src[5:9, 5:9] == res[5:9, 5:9]).all()
+
+
+# --- cases an adversarial probe found -----------------------------------------------------------
+
+
+def test_cli_batch_without_terminal_prints_no_bars_and_one_line_per_bad_name(
+    tiny_model_dir, tmp_path, capsys
+):
+    root = tmp_path / "in"
+    _img(root / "ok.png")
+    (root / "bad\nname.png").write_bytes(b"")
+    code, out, err = _run(capsys, "upscale", root, "-o", tmp_path / "o", "--model", tiny_model_dir)
+    assert code == 2 and "1 done, 0 skipped, 1 failed" in out
+    assert err.count("\n") == 1 and "bad\\x0aname.png" in err  # no bars: stderr is no terminal
+    assert "%|" not in err
+
+
+def test_cli_single_failing_job_still_gets_its_manifest_line(tiny_model_dir, tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.png").write_bytes(b"not a png")
+    manifest = tmp_path / "m.jsonl"
+    argv = ["upscale", tmp_path / "in", "-o", tmp_path / "o", "--model", tiny_model_dir]
+    code, _, err = _run(capsys, *argv, "--manifest", manifest)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    (record,) = [json.loads(x) for x in manifest.read_text().splitlines()]
+    assert record["status"] == "failed" and "a.png" in record["error"]
+
+
+@pytest.mark.parametrize(
+    "extra,needle",
+    [
+        (["--max-pixels", "0"], "--max-pixels must be positive"),
+        (["--tile", "1"], "--tile 1 must be larger than the overlap"),
+        (["--manifest", "IN/a.png"], "would write into an input"),
+        (["-o", "OUT.gif"], "cannot write .gif"),
+        (["--save-quality", "abc"], "invalid int value"),
+    ],
+)
+def test_cli_bad_batch_options_refused_once_up_front(
+    extra, needle, tiny_model_dir, tmp_path, capsys
+):
+    root = tmp_path / "in"
+    for i in range(3):
+        _img(root / f"{'a' if i == 0 else i}.png")
+    before = (root / "a.png").read_bytes()
+    extra = [str(e).replace("IN", str(root)).replace("OUT", str(tmp_path / "o")) for e in extra]
+    argv = ["upscale", root, "--model", tiny_model_dir, *extra]
+    if "-o" not in extra:
+        argv += ["-o", tmp_path / "o"]
+    code, _, err = _run(capsys, *argv)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("imagesmith: error:"), err
+    assert needle in lines[0]
+    assert (root / "a.png").read_bytes() == before and not (tmp_path / "o").exists()
+
+
+def test_cli_inpaint_does_not_take_its_mask_folder_for_inputs(tmp_path, capsys):
+    root = tmp_path / "in"
+    _img(root / "a.png", 16, 16)
+    mask = np.zeros((16, 16), np.uint8)
+    mask[4:8, 4:8] = 255
+    write_image(mask, root / "masks" / "a.png")
+    argv = ["inpaint", root, "-r", "--mask", root / "masks", "-o", tmp_path / "o", "-q"]
+    code, out, _ = _run(capsys, *argv, "--model", "harmonic")
+    assert code == 0 and "1 image" in out
+    assert sorted(p.name for p in (tmp_path / "o").rglob("*.png")) == ["a.png"]

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from imagesmith.errors import UserError, one_line
+from imagesmith.errors import UserError, one_line, printable
 from imagesmith.io.atomic import TEMP_MARK, is_temp_file
 from imagesmith.io.image import SUPPORTED_SUFFIXES
 
@@ -107,21 +107,33 @@ def _is_image_file(path: Path) -> bool:
     )
 
 
-def find_images(folder: Path, recursive: bool, exclude: Path | None = None) -> list[Path]:
+def find_images(folder: Path, recursive: bool, exclude: Iterable[Path] = ()) -> list[Path]:
     """Image files (by suffix) in ``folder``, sorted; with ``recursive`` also in sub-folders
-    (hidden ones skipped, symlinked folders not followed, ``exclude`` and below left out)."""
-    excluded = exclude.resolve() if exclude is not None else None
+    (hidden ones skipped, symlinked folders not followed, ``exclude`` folders and below left
+    out). A folder that cannot be read is a UserError: silently skipping it would drop its
+    images from the batch without a word."""
+    excluded = {p.resolve() for p in exclude}
     found: list[Path] = []
-    for root, dirs, files in os.walk(folder, onerror=None, followlinks=False):
+
+    def unreadable(err: OSError) -> None:
+        raise UserError(
+            f"{printable(str(err.filename))}: cannot read the folder ({err.strerror or err})"
+        )
+
+    for root, dirs, files in os.walk(folder, onerror=unreadable, followlinks=False):
         base = Path(root)
         if not recursive:
             dirs.clear()
         else:
             dirs[:] = sorted(
-                d for d in dirs if not d.startswith(".") and (base / d).resolve() != excluded
+                d for d in dirs if not d.startswith(".") and (base / d).resolve() not in excluded
             )
         found += (base / f for f in files if _is_image_file(base / f))
     return sorted(found)
+
+
+# Image types people name as outputs that imagesmith cannot write: a typo, not a folder name.
+_UNWRITABLE_SUFFIXES = (".gif", ".heic", ".heif", ".avif", ".jxl", ".jp2", ".exr", ".ico", ".psd")
 
 
 def plan_batch(
@@ -132,6 +144,7 @@ def plan_batch(
     overwrite: bool = False,
     skip_existing: bool = False,
     shard: tuple[int, int] | None = None,
+    exclude: Iterable[str | os.PathLike[str]] = (),
 ) -> list[Job]:
     """Jobs for ``inputs`` (files and folders) writing to ``output``.
 
@@ -139,15 +152,22 @@ def plan_batch(
     a folder: a file named directly goes to ``output/NAME``, a folder's images to
     ``output/PATH-INSIDE-THE-FOLDER``. Refused up front (UserError, nothing written): missing
     inputs, a folder without images, two inputs with the same output, an output that is an
-    input, and existing outputs unless ``overwrite`` or ``skip_existing``.
+    input, and existing outputs unless ``overwrite`` or ``skip_existing``. Folders in
+    ``exclude`` (besides the output) are not walked: e.g. a mask folder inside the input.
     """
     if overwrite and skip_existing:
         raise UserError("give either --overwrite or --skip-existing, not both")
     inputs = [Path(p) for p in inputs]
     missing = next((p for p in inputs if not (p.is_dir() or p.is_file())), None)
     if missing is not None:
-        raise UserError(f"{missing}: no such file or folder")
+        why = "a broken or looping link" if missing.is_symlink() else "no such file or folder"
+        raise UserError(f"{printable(str(missing))}: {why}")
     out = Path(output)
+    if out.suffix.lower() in _UNWRITABLE_SUFFIXES and not out.is_dir():
+        raise UserError(
+            f"{printable(str(out))}: imagesmith cannot write {out.suffix} files; "
+            f"use one of {', '.join(sorted(set(SUPPORTED_SUFFIXES)))}"
+        )
     if len(inputs) == 1 and inputs[0].is_file() and out.suffix.lower() in SUPPORTED_SUFFIXES:
         jobs = [Job(inputs[0], out, out.name)]
     else:
@@ -156,7 +176,7 @@ def plan_batch(
         jobs = []
         for p in inputs:
             if p.is_dir():
-                files = find_images(p, recursive, exclude=out)
+                files = find_images(p, recursive, exclude=[out, *map(Path, exclude)])
                 if not files:
                     where = " (or its sub-folders)" if recursive else " (-r walks sub-folders)"
                     raise UserError(f"{p}: no images{where}")
@@ -168,9 +188,11 @@ def plan_batch(
         seen: dict[str, Path] = {}
         for j in jobs:
             if j.rel in seen:
+                if seen[j.rel].resolve() == j.source.resolve():
+                    raise UserError(f"{printable(str(j.source))} is given twice")
                 raise UserError(
-                    f"{seen[j.rel]} and {j.source} would both be written to {j.target}; "
-                    "write them into separate folders"
+                    f"{printable(str(seen[j.rel]))} and {printable(str(j.source))} would both "
+                    f"be written to {printable(str(j.target))}; write them into separate folders"
                 )
             seen[j.rel] = j.source
     sources = {j.source.resolve() for j in jobs}
@@ -242,48 +264,48 @@ def run_batch(
     from tqdm import tqdm
 
     out = out or sys.stdout
-    log = _open_manifest(manifest)
+    log = _open_manifest(manifest, jobs)
     summary = Summary()
     _remove_stale_temps(jobs)
     many = len(jobs) > 1
-    show = None if not quiet else True  # tqdm: None = only on a terminal
-    files_bar = tqdm(total=len(jobs), unit="img", file=sys.stderr, disable=show or not many)
-    tiles_bar = tqdm(total=0, unit="tile", leave=False, file=sys.stderr, disable=show)
+    # tqdm's disable=None: bars only when stderr is a terminal
+    files_bar = tqdm(
+        total=len(jobs), unit="img", file=sys.stderr, disable=True if quiet or not many else None
+    )
+    tiles_bar = tqdm(
+        total=0, unit="tile", leave=False, file=sys.stderr, disable=True if quiet else None
+    )
     try:
         for job in jobs:
             t0 = time.perf_counter()
-            status, error, note = DONE, None, None
+            status, error, note, failure = DONE, None, None, None
             if skip_existing and job.target.exists():
                 status = SKIPPED
             else:
                 try:
                     note = work(job, TileProgress(tiles_bar))
                 except Exception as e:  # noqa: BLE001 - one bad file must not stop the batch
-                    if not many:
-                        raise
-                    status = FAILED
+                    status, failure = FAILED, e
+                    # our messages are one line already; escaping keeps a newline in a file
+                    # name from splitting it
                     error = (
-                        one_line(e)
+                        printable(str(e))
                         if isinstance(e, UserError)
-                        else f"internal error: {type(e).__name__}: {one_line(e)}"
+                        else f"internal error: {type(e).__name__}: {printable(one_line(e))}"
                     )
-                    summary.errors.append((job.source, error))
-                    msg = error if str(job.source) in error else f"{job.source}: {error}"
-                    tqdm.write(f"imagesmith: error: {msg}", file=sys.stderr)
             setattr(summary, status, getattr(summary, status) + 1)
-            if note and not quiet:
-                tqdm.write(f"{job.source}: {note}", file=out)
             if log is not None:
-                seconds = round(time.perf_counter() - t0, 3)
-                record = {
-                    "input": str(job.source),
-                    "output": str(job.target),
-                    "status": status,
-                    "seconds": seconds,
-                    "error": error,
-                }
-                log.write(json.dumps(record) + "\n")
-                log.flush()  # a killed batch keeps every finished line
+                _write_record(log, manifest, job, status, time.perf_counter() - t0, error)
+            if failure is not None:
+                if not many:  # one file: its error is the command's error
+                    raise failure
+                assert error is not None
+                summary.errors.append((job.source, error))
+                name = printable(str(job.source))
+                msg = error if name in error else f"{name}: {error}"
+                tqdm.write(f"imagesmith: error: {msg}", file=sys.stderr)
+            if note and not quiet:
+                tqdm.write(printable(f"{job.source}: {note}"), file=out)
             files_bar.update(1)
     finally:
         tiles_bar.close()
@@ -293,13 +315,36 @@ def run_batch(
     return summary
 
 
-def _open_manifest(path: str | os.PathLike[str] | None) -> IO[str] | None:
+def _write_record(
+    log: IO[str], path: Any, job: Job, status: str, seconds: float, error: str | None
+) -> None:
+    record = {
+        "input": os.fsdecode(job.source),
+        "output": os.fsdecode(job.target),
+        "status": status,
+        "seconds": round(seconds, 3),
+        "error": error,
+    }
+    try:
+        # ensure_ascii (the default) escapes undecodable names: the line stays valid JSON
+        log.write(json.dumps(record) + "\n")
+        log.flush()  # a killed batch keeps every finished line
+    except OSError as e:
+        raise UserError(f"{path}: cannot write the manifest ({e.strerror or e})") from None
+
+
+def _open_manifest(path: str | os.PathLike[str] | None, jobs: list[Job]) -> IO[str] | None:
     """The manifest opened for appending (a resumed batch adds its lines to the first run's)."""
     if path is None:
         return None
     p = Path(path)
     if p.is_dir():
         raise UserError(f"{p}: --manifest must be a file, not a folder")
+    if p.resolve() in {x.resolve() for j in jobs for x in (j.source, j.target)}:
+        raise UserError(f"{p}: --manifest would write into an input or output image")
+    blocking = next((d for d in p.parents if d.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise UserError(f"{p}: --manifest needs a folder, but {blocking} is a file")
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
         return open(p, "a", encoding="utf-8")  # noqa: SIM115 - closed by run_batch

@@ -12,14 +12,16 @@ import sys
 import traceback
 import warnings
 
-from imagesmith.errors import UserError
+from imagesmith.errors import UserError, printable
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USER = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # argparse's own errors: one line, exit 2
-        self.exit(EXIT_USER, f"{self.prog}: error: {message}\n")
+    def error(self, message: str):  # argparse's own errors: one line, exit 2, as every error
+        command = self.prog.split(" ", 1)[1] if " " in self.prog else ""
+        where = f" ({command})" if command else ""
+        self.exit(EXIT_USER, f"imagesmith: error: {message}{where}\n")
 
 
 def _add_batch_options(p: argparse.ArgumentParser, what: str = "images") -> None:
@@ -92,12 +94,18 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_batch_options(rs)
 
     for kind, what, level_flag, level_help in (
-        ("denoise", "remove noise", "--sigma", "noise sigma on the 0-255 scale, or auto (default)"),
+        (
+            "denoise",
+            "remove noise",
+            "--sigma",
+            "noise sigma on the 0-255 scale, or auto (default: estimated, white or camera noise)",
+        ),
         (
             "dejpeg",
             "remove JPEG artefacts",
             "--quality",
-            "JPEG quality 1-100, or auto (default: read from the file's quantisation tables)",
+            "JPEG quality 1-100, or auto (default: read from a JPEG file's quantisation tables, "
+            "or from the 8x8 grid in the pixels of a PNG/TIFF/WebP that was a JPEG)",
         ),
     ):
         rp = sub.add_parser(kind, help=what)
@@ -314,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return getattr(commands, f"cmd_{args.command}")(args) or EXIT_OK
     except UserError as e:
-        print(f"imagesmith: error: {e}", file=sys.stderr)
+        print(f"imagesmith: error: {printable(str(e))}", file=sys.stderr)
         return EXIT_USER
     except KeyboardInterrupt:
         print("imagesmith: interrupted", file=sys.stderr)

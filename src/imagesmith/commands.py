@@ -8,21 +8,25 @@ import sys
 from pathlib import Path
 
 from imagesmith.batch import Job, TileProgress, parse_shard, plan_batch, run_batch
-from imagesmith.errors import UserError
+from imagesmith.errors import UserError, printable
 from imagesmith.io.image import SUPPORTED_SUFFIXES
 
 
-def _plan(args: argparse.Namespace, inputs: list[str] | None = None) -> list[Job]:
-    """The batch of a many-files command, from its shared options (cli._add_batch_options)."""
-    if not 1 <= args.save_quality <= 100:  # checked once here, not once per file
+def _plan(args: argparse.Namespace, exclude: tuple[Path, ...] = ()) -> list[Job]:
+    """The batch of a many-files command, from its shared options (cli._add_batch_options).
+    Options are checked once here, not once per file."""
+    if not 1 <= args.save_quality <= 100:
         raise UserError(f"--save-quality must be 1..100, got {args.save_quality}")
+    if args.max_pixels is not None and args.max_pixels < 1:
+        raise UserError(f"--max-pixels must be positive, got {args.max_pixels}")
     return plan_batch(
-        args.inputs if inputs is None else inputs,
+        args.inputs,
         args.output,
         recursive=args.recursive,
         overwrite=args.overwrite,
         skip_existing=args.skip_existing,
         shard=parse_shard(args.shard),
+        exclude=exclude,
     )
 
 
@@ -32,10 +36,11 @@ def _run_files(
     """Read each job's input, run ``work(job, image, on_tile) -> (result, note)``, write the
     result; then one summary line. Exit code 2 when any file failed (each failure was one
     line on stderr)."""
-    from imagesmith.io.image import read_image, write_image
+    from imagesmith.io.image import check_writable, read_image, write_image
 
     def one(job: Job, tiles: TileProgress) -> str | None:
         image = read_image(job.source, max_pixels=args.max_pixels)
+        check_writable(image, job.target)  # before the work, not after it
         tiles.start(n_tiles(image))
         result, note = work(job, image, tiles)
         write_image(result, job.target, overwrite=args.overwrite, quality=args.save_quality)
@@ -49,9 +54,9 @@ def _run_files(
         return 0
     where = jobs[0].target if len(jobs) == 1 and summary.total == 1 else Path(args.output)
     if summary.skipped or summary.failed or len(jobs) > 1:
-        print(f"{verb} {summary.line()} {tail} -> {where}")
+        print(printable(f"{verb} {summary.line()} {tail} -> {where}"))
     else:
-        print(f"{verb} 1 image {tail} -> {where}")
+        print(printable(f"{verb} 1 image {tail} -> {where}"))
     return 2 if summary.failed else 0
 
 
@@ -62,6 +67,7 @@ def _check_tile(tile: int | None) -> None:
 
 def _upscale_files(args: argparse.Namespace, pipe, jobs: list[Job], verb: str) -> int:
     """Run an :class:`UpscalePipeline` over the planned jobs."""
+    pipe.tile_for(1 << 20, 1 << 20, args.tile)  # a --tile no larger than the overlap: refused once
     return _run_files(
         args,
         jobs,
@@ -135,11 +141,14 @@ def _cmd_restore(args: argparse.Namespace, kind: str) -> int:
     _check_tile(args.tile)
     jobs = _plan(args)
     pipe = _restore_pipeline(args, kind)
+    if not pipe.classical:
+        pipe.tile_for(1 << 20, 1 << 20, args.tile)  # a too-small --tile: refused once, up front
     gain = getattr(args, "gain", 0.0)
 
     def work(job: Job, image, on_tile):
         res = pipe.restore(image, level, gain=gain, tile=args.tile, on_tile=on_tile)
-        return res.image, f"{what} {res.level:.1f}" + (" (estimated)" if res.estimated else "")
+        how = f" (estimated: {res.note})" if res.note else " (estimated)" if res.estimated else ""
+        return res.image, f"{what} {res.level:.1f}{how}"
 
     return _run_files(
         args,
@@ -147,7 +156,7 @@ def _cmd_restore(args: argparse.Namespace, kind: str) -> int:
         lambda image: pipe.n_tiles(image.height, image.width, args.tile),
         work,
         "denoised" if kind == "denoise" else "de-blocked",
-        f"with {pipe.name}",
+        "with the shipped defaults" if pipe.name == "default" else f"with {pipe.name}",
     )
 
 
@@ -165,10 +174,10 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
 
     if args.dilate < 0:
         raise UserError(f"--dilate must be >= 0, got {args.dilate}")
-    jobs = _plan(args)
     mask_arg = Path(args.mask)
     if args.mask != AUTO_SCRATCHES and not mask_arg.exists():
         raise UserError(f"{mask_arg}: no such mask file or folder")
+    jobs = _plan(args, exclude=(mask_arg,) if mask_arg.is_dir() else ())
     shared_mask = read_image(mask_arg, max_pixels=args.max_pixels) if mask_arg.is_file() else None
     pipe = InpaintPipeline.from_pretrained(args.model, device=args.device, backend=args.backend)
 
@@ -316,10 +325,12 @@ def cmd_models(args: argparse.Namespace) -> int:
     if not entries:
         print("no shipped models")
         return 0
+    nw = max(len(n) for n in entries) + 2  # room for " *"
+    aw = max(len(e.get("arch", "")) for e in entries.values())
     upscale = {n: e for n, e in entries.items() if e["task"] == "upscale"}
     if upscale:
         print(
-            f"{'name':<18} {'kind':<9} {'scale':>5} {'arch':<14} {'params':>10}  "
+            f"{'name':<{nw}} {'kind':<9} {'scale':>5} {'arch':<14} {'params':>10}  "
             "measured PSNR (dB) / SSIM"
         )
     for name, e in sorted(upscale.items()):
@@ -330,9 +341,9 @@ def cmd_models(args: argparse.Namespace) -> int:
         protocol = f"rw-x{e.get('scale')}" if real else "sr-y"
         sets = sorted(m, key=lambda k: (k != "Set5", k))  # Set5 first, as papers print it
         cells = ", ".join(f"{k} {m[k]['psnr']:.2f}/{m[k]['ssim']:.4f}" for k in sets)
-        flag = " *" if e.get("default") else ""
+        flag, kind, scale = " *" if e.get("default") else "", e.get("kind") or "bicubic", e["scale"]
         print(
-            f"{name + flag:<18} {e.get('kind') or 'bicubic':<9} {'x' + str(e.get('scale', '')):>5} "
+            f"{name + flag:<{nw}} {kind:<9} {'x' + str(scale):>5} "
             f"{e.get('arch', ''):<14} {e.get('params', 0):>10,}  {protocol} {cells or '-'}"
         )
     if upscale:
@@ -342,9 +353,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         )
     others = {n: e for n, e in entries.items() if e["task"] != "upscale"}
     if others:
-        print(
-            f"\n{'name':<20} {'task':<9} {'arch':<12} {'params':>10} {'size':>8}  {'measured':<40}"
-        )
+        print(f"\n{'name':<{nw}} {'task':<9} {'arch':<{aw}} {'params':>10} {'size':>8}  measured")
     for name, e in sorted(others.items()):
         m = e.get("metrics", {})
         size = f"{e.get('channels')}x{e.get('resolution')}"
@@ -368,7 +377,7 @@ def cmd_models(args: argparse.Namespace) -> int:
                 what += f", NLL {m['nll_bpd']:.3f} bpd"
         flag = " *" if e.get("default") else ""
         print(
-            f"{name + flag:<20} {e.get('kind') or e['task']:<9} {e.get('arch', ''):<12} "
+            f"{name + flag:<{nw}} {e.get('kind') or e['task']:<9} {e.get('arch', ''):<{aw}} "
             f"{e.get('params', 0):>10,} {size:>8}  {what}"
         )
     return 0

@@ -83,3 +83,26 @@ def test_generate_pipeline_is_callable_and_returns_images(tiny_generator_dir):
     assert images[0].array.shape == (28, 28, 3) and images[0].array.dtype == np.uint8
     again = gen(3, seed=1)
     assert all(np.array_equal(a.array, b.array) for a, b in zip(images, again, strict=True))
+
+
+def test_flat_guard_keeps_flat_areas_and_leaves_structure_alone():
+    import torch
+
+    from imagesmith.pipelines.base import flat_guard
+
+    def darkening_border_x2(x):  # nearest x2 that darkens a 2-px frame, like zero padding does
+        y = x.repeat_interleave(2, -1).repeat_interleave(2, -2).clone()
+        y[..., :2, :] -= 0.02
+        y[..., :, -2:] += 0.03
+        return y
+
+    guarded = flat_guard(darkening_border_x2, 2)
+    flat = torch.full((1, 3, 10, 12), 0.7)
+    torch.testing.assert_close(guarded(flat), torch.full((1, 3, 20, 24), 0.7))
+    textured = torch.rand(1, 3, 10, 12, generator=torch.Generator().manual_seed(0))
+    assert guarded(textured).equal(darkening_border_x2(textured))
+    half = flat.clone()
+    half[..., 6:, :] = textured[..., 6:, :]  # flat top, textured bottom: only the top is guarded
+    out, raw = guarded(half), darkening_border_x2(half)
+    torch.testing.assert_close(out[..., :4, :], torch.full((1, 3, 4, 24), 0.7))
+    assert out[..., 16:, :].equal(raw[..., 16:, :])

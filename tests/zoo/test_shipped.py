@@ -180,8 +180,8 @@ IMAGE_TO_IMAGE = UPSCALERS + RESTORE
 
 @pytest.mark.parametrize("name,entry", IMAGE_TO_IMAGE, ids=[n for n, _ in IMAGE_TO_IMAGE])
 def test_flat_black_and_white_come_back_flat(name, entry):
-    """Pure black and pure white (a document's paper, a product shot's backdrop) stay within one
-    grey level, borders included (the pipelines mirror-pad the image around the network)."""
+    """Pure black and pure white (a document's paper, a product shot's backdrop) come back
+    exactly, borders included (the pipelines' flat-area guard)."""
     import numpy as np
 
     from imagesmith.pipelines.restore import RestorePipeline

@@ -43,6 +43,7 @@ __all__ = [
     "read_image",
     "resolve_pixel_limit",
     "write_image",
+    "check_writable",
 ]
 
 DEFAULT_MAX_PIXELS: int = 100_000_000
@@ -824,7 +825,8 @@ def write_image(
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserError(f"{name}: cannot create the folder ({one_line(exc)})") from None
+        why = exc.strerror or one_line(exc)
+        raise UserError(f"{out.parent}: cannot create the folder ({why})") from None
 
     def encode(tmp: Path) -> None:
         with open(tmp, "wb") as f:  # a named file: tifffile and Pillow want f.name
@@ -839,17 +841,25 @@ def write_image(
     return out
 
 
+def check_writable(image: Image, path: str | os.PathLike[str]) -> None:
+    """UserError unless ``path``'s format can hold ``image`` (bit depth, alpha): callers check
+    before the work that makes the output, not after."""
+    fmt = SUPPORTED_SUFFIXES.get(Path(path).suffix.lower())
+    if fmt is not None:
+        _check_writable(image, fmt, os.fspath(path))
+
+
 def _check_writable(image: Image, fmt: str, name: str) -> None:
     label = "WebP" if fmt == "WEBP" else fmt
     if image.bit_depth == 16 and fmt not in _SIXTEEN_BIT_FORMATS:
         raise UserError(
-            f"{name}: {label} cannot store 16-bit images; write .png or .tif, or convert"
-            " explicitly with Image.from_float(image.to_float(), 8)"
+            f"{name}: {label} cannot store 16-bit images; write .png or .tif (or convert the"
+            " image to 8 bits first)"
         )
     if image.has_alpha and fmt not in _ALPHA_FORMATS:
         raise UserError(
-            f"{name}: {label} cannot store an alpha channel; write .png, .tif or .webp,"
-            " or drop the alpha explicitly (Image(image.color))"
+            f"{name}: {label} cannot store an alpha channel; write .png, .tif or .webp (or"
+            " drop the alpha first)"
         )
 
 
