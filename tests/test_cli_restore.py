@@ -57,7 +57,7 @@ def test_denoise_keeps_mode_and_depth(model_dir, tmp_path, capsys):
     src = _noisy(tmp_path / "a.png", c=1, bit16=True)
     before = src.read_bytes()
     code, out, _ = _run(capsys, "denoise", src, "-o", tmp_path / "o.png", "--model", model_dir)
-    assert code == 0 and "sigma" in out and "(estimated)" in out
+    assert code == 0 and "sigma" in out and "(estimated: white noise)" in out
     img = read_image(tmp_path / "o.png")
     assert img.channels == 1 and img.bit_depth == 16
     assert src.read_bytes() == before
@@ -118,6 +118,41 @@ def test_dejpeg_needs_a_dejpeg_model_and_a_jpeg_for_auto(model_dir, tmp_path, ca
     code, _, err = _run(capsys, "dejpeg", tmp_path / "bad.png", "-o", tmp_path / "o.png")
     assert "bad.png" in _one_line(code, err)
     assert not (tmp_path / "o.png").exists()
+
+
+def test_dejpeg_auto_reads_the_quality_from_the_pixels_of_a_png(tmp_path, capsys):
+    from PIL import Image as PILImage
+
+    args = {"channels": 3, "widths": [4, 8], "blocks": 1}
+    torch.manual_seed(0)
+    dj = save_pretrained(
+        create_model("restore-unet-s", **args),
+        tmp_path / "dj",
+        ModelSpec(
+            "restore-unet-s",
+            "dejpeg",
+            args,
+            channels_in=3,
+            channels_out=3,
+            level=default_level("dejpeg", [10, 90]),
+        ),
+    )
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:64, 0:80] / 20.0
+    rgb = np.stack([np.sin(x + k) * np.cos(y - k) for k in range(3)], -1) * 80 + 128
+    rgb = np.clip(rgb + rng.normal(0, 8, rgb.shape), 0, 255).astype(np.uint8)
+    PILImage.fromarray(rgb).save(tmp_path / "a.jpg", quality=40)
+    PILImage.open(tmp_path / "a.jpg").save(tmp_path / "was.png")
+    code, out, _ = _run(
+        capsys, "dejpeg", tmp_path / "was.png", "-o", tmp_path / "o.png", "--model", dj
+    )
+    assert code == 0 and "quality 40.0 (estimated: from the pixels' 8x8 grid)" in out
+    PILImage.fromarray(rgb).save(tmp_path / "never.png")
+    code, _, err = _run(
+        capsys, "dejpeg", tmp_path / "never.png", "-o", tmp_path / "n.png", "--model", dj
+    )
+    assert "no JPEG quantisation found" in _one_line(code, err)
+    assert not (tmp_path / "n.png").exists()
 
 
 def test_eval_denoise_prints_a_table(tmp_path, capsys):

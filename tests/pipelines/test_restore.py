@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image as PILImage
+from scipy.ndimage import gaussian_filter
 
 from imagesmith.errors import UserError
 from imagesmith.io.image import Image, read_image
@@ -78,6 +79,17 @@ def test_auto_sigma_is_estimated(tmp_path):
     noisy = clean + np.random.default_rng(0).normal(0, 20 / 255, clean.shape)
     res = pipe.restore(Image.from_float(noisy.astype(np.float32), 16), "auto")
     assert res.estimated and res.level == pytest.approx(20, abs=1.0)
+    assert res.note == "white noise"
+    # Camera-like noise, correlated over a few pixels, is found too (patch-PCA reads ~1/10 of
+    # it); with a given shot-noise gain, "auto" is the read noise left over.
+    rng = np.random.default_rng(1)
+    shared = rng.normal(0, 1, clean.shape[:2])[..., None]  # correlated across channels too
+    blurred = gaussian_filter(0.8 * shared + 0.6 * rng.normal(0, 1, clean.shape), (2, 2, 0))
+    corr = clean + blurred / blurred.std() * 6 / 255
+    res = pipe.restore(Image.from_float(corr.astype(np.float32), 16), "auto")
+    assert res.note.startswith("correlated noise") and 4 <= res.level <= 9
+    read = pipe.restore(Image.from_float(corr.astype(np.float32), 16), "auto", gain=0.0005)
+    assert read.level < res.level and "read noise" in read.note
 
 
 def test_levels_out_of_range(tmp_path):
@@ -118,9 +130,13 @@ def test_dejpeg_quality_auto_from_the_file(tmp_path):
     PILImage.fromarray(rgb).save(tmp_path / "a.jpg", quality=30)
     PILImage.fromarray(rgb).save(tmp_path / "a.png")
     res = pipe.restore(read_image(tmp_path / "a.jpg"), "auto")
-    assert res.estimated and res.level == 30
-    with pytest.raises(UserError, match="JPEG file"):
-        pipe.restore(read_image(tmp_path / "a.png"), "auto")
+    assert res.estimated and res.level == 30 and res.note == "the file's quantisation tables"
+    # A PNG that was that JPEG, cropped: the quality is read from its pixels' 8x8 grid.
+    PILImage.open(tmp_path / "a.jpg").crop((3, 2, 90, 70)).save(tmp_path / "was.png")
+    res = pipe.restore(read_image(tmp_path / "was.png"), "auto")
+    assert res.estimated and abs(res.level - 30) <= 2 and "grid shifted by (6, 5)" in res.note
+    with pytest.raises(UserError, match="no JPEG quantisation found"):
+        pipe.restore(read_image(tmp_path / "a.png"), "auto")  # never a JPEG
     with pytest.warns(LevelWarning):
         assert pipe.restore(read_image(tmp_path / "a.png"), 95).level == 90
     with pytest.raises(UserError, match="not a dejpeg model"):

@@ -4,6 +4,7 @@
     out = dn("photo.png", level="auto")                    # or level=25: sigma on the 0-255 scale
     dj = RestorePipeline.from_pretrained(kind="dejpeg")
     out = dj("photo.jpg", level="auto")                    # quality read from the file's tables
+    out = dj("was_a_jpeg.png", level="auto")               # ... or from the pixels' 8x8 grid
 
 Models see floats in [0, 1] and a level map: sigma / 255 per pixel for noise (a map that follows
 the signal for Poisson-Gaussian sensor noise, ``gain`` > 0) or quality / 100 for JPEG. Gray
@@ -28,10 +29,10 @@ from torch import nn
 
 from imagesmith.classical.denoise import CLASSICAL_DENOISERS, classical_denoise
 from imagesmith.errors import UserError
-from imagesmith.functional.noise_level import estimate_noise_sigma, signal_dependent_level
+from imagesmith.functional.noise_level import estimate_noise, signal_dependent_level
 from imagesmith.functional.tensor_image import to_chw
 from imagesmith.io.image import Image, as_image
-from imagesmith.io.jpeg_quality import jpeg_quality
+from imagesmith.io.jpeg_quality import estimate_jpeg_quality, jpeg_quality
 from imagesmith.models.denoisers import default_level
 from imagesmith.models.spec import LevelEncoding
 from imagesmith.pipelines.base import PRECISIONS, Pipeline, finish, on_channels, prepare
@@ -51,6 +52,7 @@ class RestoreResult:
     image: Image
     level: float  # the sigma (0-255) or quality actually used
     estimated: bool  # True when the level came from "auto"
+    note: str = ""  # what "auto" found, e.g. "white noise" or "from the pixels, 8x8 grid at (0, 3)"
 
 
 @dataclass
@@ -165,26 +167,44 @@ class RestorePipeline(Pipeline):
         level: float | str,
         source: str | None,
         rng: tuple[float, float],
+        gain: float = 0.0,
+        pixels: np.ndarray | None = None,
     ) -> tuple[float, bool]:
         """The level to use for image ``x`` (C, H, W): "auto" estimates it; out-of-range values
-        are clamped with a :class:`LevelWarning`; impossible ones raise UserError."""
+        are clamped with a :class:`LevelWarning`; impossible ones raise UserError.
+
+        Denoise "auto": :func:`~imagesmith.functional.noise_level.estimate_noise` on ``x`` (white
+        or camera noise); with ``gain`` > 0 the read noise left after that shot noise. Dejpeg
+        "auto": the quantisation tables of the file ``source`` when it is a JPEG, else the 8 x 8
+        grid in ``pixels`` (H, W[, C]), or in ``x`` when they are not given.
+        """
+        return self._resolve(x, level, source, rng, gain, pixels)[:2]
+
+    def _resolve(
+        self,
+        x: torch.Tensor | None,
+        level: float | str,
+        source: str | None,
+        rng: tuple[float, float],
+        gain: float = 0.0,
+        pixels: np.ndarray | None = None,
+    ) -> tuple[float, bool, str]:
+        """:meth:`resolve_level` and a note on what "auto" found ("" for a given level)."""
         estimated = isinstance(level, str)
         if estimated and level != "auto":
             raise UserError(f"level must be a number or 'auto', got {level!r}")
         what = "sigma" if self.kind == "denoise" else "quality"
+        note = ""
         if self.kind == "denoise":
-            value = estimate_noise_sigma(x) * 255.0 if estimated else float(level)
+            if estimated:
+                value, note = _auto_sigma(x, gain)
+            else:
+                value = float(level)
             if value < 0:
                 raise UserError(f"sigma must be >= 0, got {value:g}")
         else:
             if estimated:
-                q = jpeg_quality(source) if source else None
-                if q is None:
-                    raise UserError(
-                        f"{source or 'this image'}: --quality auto needs a JPEG file "
-                        "(its quantisation tables); give --quality N"
-                    )
-                value = float(q)
+                value, note = _auto_quality(x, source, pixels)
             else:
                 value = float(level)
             if not 1 <= value <= 100:
@@ -200,7 +220,7 @@ class RestorePipeline(Pipeline):
                 stacklevel=3,
             )
             value = clamped
-        return value, estimated
+        return value, estimated, note
 
     # -- running ------------------------------------------------------------------------------
 
@@ -287,8 +307,9 @@ class RestorePipeline(Pipeline):
         """Restore a path, PIL image, numpy array or :class:`Image`.
 
         Args:
-            level: denoise: noise sigma on the 0-255 scale (whatever the bit depth) or "auto";
-                dejpeg: JPEG quality 1-100 or "auto" (read from a JPEG file's tables).
+            level: denoise: noise sigma on the 0-255 scale (whatever the bit depth) or "auto"
+                (white or camera noise, estimated); dejpeg: JPEG quality 1-100 or "auto" (read
+                from a JPEG file's tables, or from the 8 x 8 grid in the pixels of any image).
             gain: denoise only: Poisson-Gaussian shot-noise gain (variance gain * x for x in
                 [0, 1]); ``level`` is then the read-noise sigma.
 
@@ -302,18 +323,20 @@ class RestorePipeline(Pipeline):
         if self.classical:  # whole-image methods: floats of the whole image
             p = prepare(img)
             rng = self.level_range(p.color.shape[0])
-            value, estimated = self.resolve_level(p.color, level, img.source, rng)
+            value, estimated, note = self._resolve(p.color, level, img.source, rng, gain)
             y = self.restore_tensor(p.color, value, gain, tile, on_tile)
-            return RestoreResult(finish(y, p), value, estimated)
+            return RestoreResult(finish(y, p), value, estimated, note)
         channels = 1 if img.is_gray else 3
         rng = self.level_range(channels)
-        probe = _estimation_crop(img) if level == "auto" and self.kind == "denoise" else None
-        value, estimated = self.resolve_level(probe, level, img.source, rng)
+        auto = isinstance(level, str) and level == "auto"
+        probe = _estimation_crop(img) if auto and self.kind == "denoise" else None
+        pixels = img.color if auto and self.kind == "dejpeg" else None
+        value, estimated, note = self._resolve(probe, level, img.source, rng, gain, pixels)
         net = self._net_for(channels)
         self._warn_gray_on_colour(net, channels)
         fn = self._forward_fn(net, value, gain)
         return RestoreResult(
-            self.run_image(img, fn, net.channels, 1, tile, on_tile), value, estimated
+            self.run_image(img, fn, net.channels, 1, tile, on_tile), value, estimated, note
         )
 
     def __call__(self, image: Any, level: float | str = "auto", **kwargs: Any) -> Image:
@@ -337,3 +360,36 @@ def _estimation_crop(image: Image) -> torch.Tensor:
     top, left = (h - ch) // 2, (w - cw) // 2
     crop = image.color[top : top + ch, left : left + cw]
     return to_chw(crop.astype(np.float32) / np.float32(np.iinfo(crop.dtype).max))
+
+
+def _auto_sigma(x: torch.Tensor | None, gain: float) -> tuple[float, str]:
+    """--sigma auto: the estimated noise std on the 0-255 scale and what was found. With a
+    given shot-noise ``gain``, the read noise: the image's mean noise variance less gain * mean."""
+    if x is None:
+        raise UserError("--sigma auto needs the image")
+    found = estimate_noise(x)
+    if gain <= 0:
+        return found.sigma * 255.0, found.describe()
+    read = max(found.sigma**2 - gain * float(x.float().mean()), 0.0) ** 0.5
+    return read * 255.0, f"{found.describe()}; read noise left after gain {gain:g}"
+
+
+def _auto_quality(
+    x: torch.Tensor | None, source: str | None, pixels: np.ndarray | None
+) -> tuple[float, str]:
+    """--quality auto: a JPEG file's tables, else the quantisation found in its pixels."""
+    q = jpeg_quality(source) if source else None
+    if q is not None:
+        return float(q), "the file's quantisation tables"
+    if pixels is None and x is not None:
+        pixels = x.detach().float().permute(1, 2, 0).numpy() * 255.0
+    trace = estimate_jpeg_quality(pixels) if pixels is not None else None
+    if trace is None or trace.quality is None:
+        raise UserError(
+            f"{source or 'this image'}: no JPEG quantisation found in its pixels (never "
+            "JPEG-compressed, saved at quality 98 or more, or resized or edited since); give "
+            "--quality N"
+        )
+    top, left = trace.offset
+    grid = "" if trace.offset == (0, 0) else f", grid shifted by ({top}, {left})"
+    return float(trace.quality), f"from the pixels' 8x8 grid{grid}"
