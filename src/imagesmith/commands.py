@@ -54,7 +54,7 @@ def _run_files(
         return 0
     where = jobs[0].target if len(jobs) == 1 and summary.total == 1 else Path(args.output)
     if summary.skipped or summary.failed or len(jobs) > 1:
-        print(printable(f"{verb} {summary.line()} {tail} -> {where}"))
+        print(printable(f"{verb} {tail} -> {where}: {summary.line()}"))
     else:
         print(printable(f"{verb} 1 image {tail} -> {where}"))
     return 2 if summary.failed else 0
