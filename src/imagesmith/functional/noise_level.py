@@ -123,13 +123,17 @@ class NoiseEstimate:
     read_sigma: float = 0.0
 
     def describe(self, scale: float = 255.0) -> str:
-        """A short note such as "correlated noise, std 2.3 (dark) .. 5.2 (bright)"."""
+        """A short note such as "correlated noise, std 2.2..5.6 by intensity (3.4 dark, 2.2
+        bright)" (``scale`` 255: the 0-255 scale for an image in [0, 1])."""
         if not self.correlated:
             return "white noise"
         if len(self.curve) < 2:
             return "correlated noise"
-        dark, bright = self.curve[0][1] * scale, self.curve[-1][1] * scale
-        return f"correlated noise, std {dark:.1f} (dark) .. {bright:.1f} (bright)"
+        levels = [s * scale for _, s in self.curve]
+        return (
+            f"correlated noise, std {min(levels):.1f}..{max(levels):.1f} by intensity "
+            f"({levels[0]:.1f} dark, {levels[-1]:.1f} bright)"
+        )
 
 
 def _plane_residual_variance(blocks: torch.Tensor, side: int) -> torch.Tensor:

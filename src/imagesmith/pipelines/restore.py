@@ -52,7 +52,7 @@ class RestoreResult:
     image: Image
     level: float  # the sigma (0-255) or quality actually used
     estimated: bool  # True when the level came from "auto"
-    note: str = ""  # what "auto" found, e.g. "white noise" or "from the pixels, 8x8 grid at (0, 3)"
+    note: str = ""  # what "auto" found, e.g. "white noise" or "from the pixels' 8x8 grid"
 
 
 @dataclass
