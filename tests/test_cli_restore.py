@@ -225,3 +225,11 @@ def test_ensemble_flag_writes_a_different_result(model_dir, tmp_path, capsys):
         assert code == 0
     one, ens = (read_image(tmp_path / n).array for n in ("one.png", "ens.png"))
     assert one.shape == ens.shape and not np.array_equal(one, ens)
+
+
+def test_denoise_auto_on_a_tiny_image_is_a_user_error(tmp_path, capsys):
+    src = write_image(np.full((5, 7, 3), 90, np.uint8), tmp_path / "tiny.png")
+    code = main(["denoise", str(src), "-o", str(tmp_path / "o.png")])
+    err = capsys.readouterr().err
+    assert code == 2 and "too small to estimate its noise" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "o.png").exists()

@@ -367,6 +367,9 @@ def _auto_sigma(x: torch.Tensor | None, gain: float) -> tuple[float, str]:
     given shot-noise ``gain``, the read noise: the image's mean noise variance less gain * mean."""
     if x is None:
         raise UserError("--sigma auto needs the image")
+    if min(x.shape[-2:]) < 8:  # the estimators work on 8x8 patches
+        size = f"{x.shape[-1]}x{x.shape[-2]}"
+        raise UserError(f"a {size} image is too small to estimate its noise; give --sigma N")
     found = estimate_noise(x)
     if gain <= 0:
         return found.sigma * 255.0, found.describe()
