@@ -78,7 +78,7 @@ def objective_cell(cfg: TrainConfig) -> str:
     """The loss and optimiser, from the run's resolved config."""
     o = cfg.optim
     opt = f"Adam lr {o.lr} betas {list(o.betas)} {o.schedule}, EMA {cfg.ema_decay}"
-    if cfg.task == "upscale-gan":
+    if cfg.task in ("upscale-gan", "upscale-real-gan"):
         s, g = cfg.srgan, cfg.gan
         d = g.discriminator
         loss = (
@@ -142,7 +142,7 @@ def _data_cell(cfg: TrainConfig, spec: ModelSpec) -> str:
         return f"{dirs} (random {r.patch} px crops, {what})"
     how = (
         "real-world degradations (blur, resize, noise, JPEG, twice)"
-        if cfg.task == ("upscale-real")
+        if cfg.task in ("upscale-real", "upscale-real-gan")
         else "LR by MATLAB bicubic"
     )
     side = d.lr_patch * max(spec.scale, 1)
