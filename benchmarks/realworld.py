@@ -7,13 +7,13 @@
 Rows: bicubic; the bicubic-trained ``upscale-xS``; the best chain of the project's older tools
 (denoise with ``--sigma auto``, then dejpeg at the quality that scores best here, then
 ``upscale-xS``: the best of those variants is kept, which favours the baseline); the OpenCV
-dnn_superres peers in ``--peers``; every shipped ``kind: real`` model at this scale and any
-model folder given with ``--models``. Columns per set (Set14, Kodak24, CBSD68, seeded
-real-world degradations, ``imagesmith.metrics.realworld``): RGB PSNR / SSIM, NIQE (no-reference,
-lower = more natural; the project's own pristine model, and the standard one when
-``--niqe-standard`` points at it), and the deep-feature distance to the original in the shipped
-``features-cifar10`` space (lower = closer). ``--photos``: real low-quality photos without ground
-truth: NIQE per image and a crop sheet of every method.
+dnn_superres peers in ``--peers``; every shipped real-photo model (kind ``real`` or
+``real-gan``) at this scale and any model folder given with ``--models``. Columns per set
+(Set14, Kodak24, CBSD68, seeded real-world degradations, ``imagesmith.metrics.realworld``):
+RGB PSNR / SSIM, NIQE (no-reference, lower = more natural; the project's own pristine model,
+and the standard one when ``--niqe-standard`` points at it), and the deep-feature distance to
+the original in the shipped ``features-cifar10`` space (lower = closer). ``--photos``: real
+low-quality photos without ground truth: NIQE per image and a crop sheet of every method.
 """
 
 from __future__ import annotations
@@ -99,7 +99,9 @@ def model_rows(scale: int, extra: list[str]) -> list[Row]:
     names = [
         n
         for n, e in sorted(index().items())
-        if e.get("task") == "upscale" and e.get("scale") == scale and e.get("kind") == "real"
+        if e.get("task") == "upscale"
+        and e.get("scale") == scale
+        and e.get("kind", "").startswith("real")
     ]
     for name in [*names, *extra]:
         pipe = UpscalePipeline.from_pretrained(name)
