@@ -122,3 +122,150 @@ def test_eval_inpaint_prints_bins(tmp_path, capsys):
         SHARED / "inpaint" / "masks_irregular_test",
     )
     assert code == 2 and "--bins" in err
+
+
+def _scratched(path, seed=0):
+    """A smooth photo-like image with one bright and one dark scratch; returns the path."""
+    import cv2
+
+    y, x = np.mgrid[0:160, 0:200] / 160.0
+    rgb = np.stack([0.45 + 0.15 * np.sin(3 * x + k) * np.cos(2 * y) for k in range(3)], -1)
+    rgb = np.clip(rgb + np.random.default_rng(seed).normal(0, 0.01, rgb.shape), 0, 1)
+    a = np.ascontiguousarray((rgb * 255).round().astype(np.uint8))
+    cv2.line(a, (10, 20), (190, 140), (248, 248, 248), 2)
+    cv2.line(a, (20, 150), (180, 30), (8, 8, 8), 1)
+    return write_image(a, path)
+
+
+def test_save_mask_writes_the_filled_mask_and_reads_back(tmp_path, capsys):
+    img = _scratched(tmp_path / "a.png")
+    code, out, _ = _run(
+        capsys,
+        "inpaint",
+        img,
+        "--mask",
+        "auto-scratches",
+        "-o",
+        tmp_path / "o.png",
+        "--model",
+        "harmonic",
+        "--save-mask",
+        tmp_path / "m.png",
+    )
+    assert code == 0 and "filled" in out
+    mask = read_image(tmp_path / "m.png")
+    assert mask.is_gray and mask.bit_depth == 8 and (mask.height, mask.width) == (160, 200)
+    white = mask.array[..., 0]
+    assert set(np.unique(white).tolist()) == {0, 255}
+    assert 0.005 < (white == 255).mean() < 0.1
+    changed = (read_image(tmp_path / "o.png").array != read_image(img).array).any(-1)
+    assert changed.any() and not (changed & (white == 0)).any()  # only white pixels change
+    # The saved mask, passed back with --mask, repeats the repair exactly.
+    code, _, _ = _run(
+        capsys,
+        "inpaint",
+        img,
+        "--mask",
+        tmp_path / "m.png",
+        "-o",
+        tmp_path / "o2.png",
+        "--model",
+        "harmonic",
+    )
+    assert code == 0
+    assert np.array_equal(
+        read_image(tmp_path / "o2.png").array, read_image(tmp_path / "o.png").array
+    )
+
+
+def test_save_mask_folder_mirrors_the_outputs(tmp_path, capsys):
+    (tmp_path / "in" / "sub").mkdir(parents=True)
+    _scratched(tmp_path / "in" / "a.png")
+    _scratched(tmp_path / "in" / "sub" / "b.png", seed=1)
+    code, _, _ = _run(
+        capsys,
+        "inpaint",
+        tmp_path / "in",
+        "-r",
+        "--mask",
+        "auto-scratches",
+        "-o",
+        tmp_path / "out",
+        "--model",
+        "harmonic",
+        "--save-mask",
+        tmp_path / "masks",
+    )
+    assert code == 0
+    for rel in ("a.png", "sub/b.png"):
+        assert read_image(tmp_path / "masks" / rel).array.shape == (160, 200, 1)
+
+
+def test_sensitivity_zero_finds_nothing(tmp_path, capsys):
+    img = _scratched(tmp_path / "a.png")
+    code, out, _ = _run(
+        capsys,
+        "inpaint",
+        img,
+        "--mask",
+        "auto-scratches",
+        "-o",
+        tmp_path / "o.png",
+        "--model",
+        "harmonic",
+        "--scratch-sensitivity",
+        "0",
+        "--save-mask",
+        tmp_path / "m.png",
+    )
+    assert code == 0 and "nothing to inpaint" in out
+    assert np.array_equal(read_image(tmp_path / "o.png").array, read_image(img).array)
+    saved = read_image(tmp_path / "m.png").array
+    assert saved.shape == (160, 200, 1) and not saved.any()
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (["--scratch-sensitivity", "1.5"], "--scratch-sensitivity"),
+        (["--save-mask", "OUT"], "overwrite an input or an output"),
+        (["--save-mask", "IN"], "overwrite an input or an output"),
+    ],
+)
+def test_scratch_options_refused(tmp_path, capsys, extra, needle):
+    img = _scratched(tmp_path / "a.png")
+    out = tmp_path / "o.png"
+    extra = [{"OUT": out, "IN": img}.get(e, e) for e in extra]
+    code, _, err = _run(
+        capsys,
+        "inpaint",
+        img,
+        "--mask",
+        "auto-scratches",
+        "-o",
+        out,
+        "--model",
+        "harmonic",
+        *extra,
+    )
+    assert code == 2 and len(err.strip().splitlines()) == 1 and needle in err, err
+    assert not out.exists()
+
+
+def test_save_mask_file_needs_one_input(tmp_path, capsys):
+    a, b = _scratched(tmp_path / "a.png"), _scratched(tmp_path / "b.png", seed=1)
+    code, _, err = _run(
+        capsys,
+        "inpaint",
+        a,
+        b,
+        "--mask",
+        "auto-scratches",
+        "-o",
+        tmp_path / "out",
+        "--model",
+        "harmonic",
+        "--save-mask",
+        tmp_path / "m.png",
+    )
+    assert code == 2 and "must be a folder" in err

@@ -164,6 +164,21 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     ip.add_argument("--invert-mask", action="store_true", help="black = fill instead")
     ip.add_argument("--dilate", type=int, default=0, help="grow the hole by PX pixels")
+    ip.add_argument(
+        "--scratch-sensitivity",
+        type=float,
+        default=None,
+        metavar="S",
+        help="with --mask auto-scratches, 0..1: 0 finds nothing, 0.5 (default) leaves faces, "
+        "text and real edges alone, 1 finds fainter, shorter scratches but also more real lines",
+    )
+    ip.add_argument(
+        "--save-mask",
+        default=None,
+        metavar="PATH",
+        help="also write the mask that was filled (white = filled): a file for one input, else "
+        "a folder mirroring the outputs (PNG); edit it and pass it back with --mask",
+    )
     ip.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     ip.add_argument(
         "--backend",

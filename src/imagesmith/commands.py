@@ -169,15 +169,23 @@ def cmd_dejpeg(args: argparse.Namespace) -> int:
 
 
 def cmd_inpaint(args: argparse.Namespace) -> int:
-    from imagesmith.io.image import read_image
+    import numpy as np
+
+    from imagesmith.classical.scratches import DEFAULT_SENSITIVITY
+    from imagesmith.io.image import read_image, write_image
     from imagesmith.pipelines.inpaint import AUTO_SCRATCHES, InpaintPipeline, NothingToDo
 
     if args.dilate < 0:
         raise UserError(f"--dilate must be >= 0, got {args.dilate}")
+    sensitivity = args.scratch_sensitivity
+    sensitivity = DEFAULT_SENSITIVITY if sensitivity is None else sensitivity
+    if not 0.0 <= sensitivity <= 1.0:
+        raise UserError(f"--scratch-sensitivity must be in 0..1, got {sensitivity}")
     mask_arg = Path(args.mask)
     if args.mask != AUTO_SCRATCHES and not mask_arg.exists():
         raise UserError(f"{mask_arg}: no such mask file or folder")
     jobs = _plan(args, exclude=(mask_arg,) if mask_arg.is_dir() else ())
+    mask_targets = saved_mask_paths(args.save_mask, jobs) if args.save_mask else {}
     shared_mask = read_image(mask_arg, max_pixels=args.max_pixels) if mask_arg.is_file() else None
     pipe = InpaintPipeline.from_pretrained(args.model, device=args.device, backend=args.backend)
 
@@ -189,13 +197,49 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
         return read_image(mask_in_folder(mask_arg, job.rel), max_pixels=args.max_pixels)
 
     def work(job: Job, image, on_tile):
+        target = mask_targets.get(job.rel)
+        if target is not None and target.exists() and not args.overwrite:
+            raise UserError(f"{printable(str(target))}: the mask file exists; use --overwrite")
         try:
-            res = pipe.inpaint(image, mask_for(job), invert=args.invert_mask, dilate=args.dilate)
+            res = pipe.inpaint(
+                image,
+                mask_for(job),
+                invert=args.invert_mask,
+                dilate=args.dilate,
+                scratch_sensitivity=sensitivity,
+            )
         except NothingToDo as e:
-            return image, f"{e}; copied the image unchanged"
-        return res.image, f"filled {res.hole_fraction:.2%} of the pixels in {res.regions} region(s)"
+            res, note = None, f"{e}; copied the image unchanged"
+        else:
+            note = f"filled {res.hole_fraction:.2%} of the pixels in {res.regions} region(s)"
+        if target is not None:  # white = filled, the convention --mask reads back
+            white = np.zeros((image.height, image.width), np.uint8)
+            if res is not None and res.mask is not None:
+                white[res.mask[0].numpy() > 0.5] = 255
+            write_image(white, target, overwrite=args.overwrite)
+        return (image if res is None else res.image), note
 
     return _run_files(args, jobs, lambda image: 1, work, "inpainted", f"with {pipe.name}")
+
+
+def saved_mask_paths(save_mask: str, jobs: list[Job]) -> dict[str, Path]:
+    """Where ``--save-mask`` writes each job's mask: the file itself for one input, else
+    ``FOLDER/<output's relative path>.png``. Refused up front: a file for several inputs and a
+    mask path that is an input or an output."""
+    where = Path(save_mask)
+    if where.suffix.lower() in SUPPORTED_SUFFIXES and not where.is_dir():
+        if len(jobs) > 1:
+            raise UserError(f"{where}: with several inputs --save-mask must be a folder")
+        targets = {job.rel: where for job in jobs}
+    else:
+        targets = {job.rel: where / Path(job.rel).with_suffix(".png") for job in jobs}
+    taken = {p.resolve() for job in jobs for p in (job.source, job.target)}
+    for target in targets.values():
+        if target.resolve() in taken:
+            raise UserError(
+                f"{printable(str(target))}: --save-mask would overwrite an input or an output"
+            )
+    return targets
 
 
 def mask_in_folder(folder: Path, rel: str) -> Path:

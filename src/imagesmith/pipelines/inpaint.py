@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from imagesmith.classical.inpaint import CLASSICAL_INPAINTERS, classical_inpaint
+from imagesmith.classical.scratches import DEFAULT_SENSITIVITY
 from imagesmith.errors import UserError
 from imagesmith.functional.masks import dilate_mask, hole_fraction, shrink_mask
 from imagesmith.functional.resize import imresize
@@ -45,6 +46,7 @@ class InpaintResult:
     image: Image
     hole_fraction: float  # share of pixels filled
     regions: int  # crops the fill was computed on
+    mask: torch.Tensor | None = None  # (1, H, W) in {0, 1}: the hole that was filled
 
 
 def load_mask(mask: Any, height: int, width: int, invert: bool = False) -> torch.Tensor:
@@ -170,6 +172,26 @@ class InpaintPipeline(Pipeline):
             )
         return boxes
 
+    def hole(
+        self,
+        image: Any,
+        mask: Any,
+        invert: bool = False,
+        dilate: int = 0,
+        scratch_sensitivity: float = DEFAULT_SENSITIVITY,
+    ) -> torch.Tensor:
+        """The hole :meth:`inpaint` fills, (1, H, W) in {0, 1}: ``mask`` read (or, for
+        ``"auto-scratches"``, detected with ``scratch_sensitivity`` in 0..1) and dilated."""
+        img = as_image(image)
+        if isinstance(mask, str) and mask == AUTO_SCRATCHES:
+            from imagesmith.classical.scratches import detect_scratches
+
+            channels = img.to_float()[..., : 1 if img.is_gray else 3]
+            m = detect_scratches(to_chw(channels), sensitivity=scratch_sensitivity)
+        else:
+            m = load_mask(mask, img.height, img.width, invert)
+        return dilate_mask(m, dilate)
+
     def inpaint(
         self,
         image: Any,
@@ -177,23 +199,19 @@ class InpaintPipeline(Pipeline):
         invert: bool = False,
         dilate: int = 0,
         on_region: Callable[[int], None] | None = None,
+        scratch_sensitivity: float = DEFAULT_SENSITIVITY,
     ) -> InpaintResult:
         """Fill the hole of ``mask`` in ``image`` (paths, PIL images, arrays or Images).
 
         ``mask`` may also be ``"auto-scratches"``: scratches and dust are detected on the image
-        (:func:`imagesmith.classical.scratches.detect_scratches`) and filled.
+        (:func:`imagesmith.classical.scratches.detect_scratches`, with ``scratch_sensitivity``
+        from 0 = nothing to 1 = most eager) and filled. The result carries the mask it filled.
 
         Raises :class:`NothingToDo` (a UserError) for a mask without a hole, and UserError for a
         mask that covers the whole image (no context to fill from).
         """
         img = as_image(image)
-        if isinstance(mask, str) and mask == AUTO_SCRATCHES:
-            from imagesmith.classical.scratches import detect_scratches
-
-            m = detect_scratches(to_chw(img.to_float()[..., : 1 if img.is_gray else 3]))
-        else:
-            m = load_mask(mask, img.height, img.width, invert)
-        m = dilate_mask(m, dilate)
+        m = self.hole(img, mask, invert, dilate, scratch_sensitivity)
         frac = hole_fraction(m)
         if frac == 0.0:
             raise NothingToDo("the mask has no hole (all black): nothing to inpaint")
@@ -214,7 +232,7 @@ class InpaintPipeline(Pipeline):
             if on_region:
                 on_region(1)
         result = Image(out, icc_profile=img.icc_profile)
-        return InpaintResult(result, frac, len(boxes))
+        return InpaintResult(result, frac, len(boxes), m)
 
     def __call__(self, image: Any, mask: Any, **kwargs: Any) -> Image:
         """:meth:`inpaint`, returning only the image."""
