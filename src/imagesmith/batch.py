@@ -24,7 +24,7 @@ import sys
 import time
 import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -58,12 +58,11 @@ class Job:
 
 @dataclass
 class Summary:
-    """What a batch did: counts and the failures (input, one-line error)."""
+    """What a batch did: how many files were done, skipped and failed."""
 
     done: int = 0
     skipped: int = 0
     failed: int = 0
-    errors: list[tuple[Path, str]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -300,7 +299,6 @@ def run_batch(
                 if not many:  # one file: its error is the command's error
                     raise failure
                 assert error is not None
-                summary.errors.append((job.source, error))
                 name = printable(str(job.source))
                 msg = error if name in error else f"{name}: {error}"
                 tqdm.write(f"imagesmith: error: {msg}", file=sys.stderr)
