@@ -24,6 +24,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USER, f"imagesmith: error: {message}{where}\n")
 
 
+def _add_color_fix(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--color-fix",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="keep the input's colour, brightness and large-scale contrast, take only the detail "
+        "from the model (default: on for real-photo GAN models, off for the others)",
+    )
+
+
 def _add_batch_options(p: argparse.ArgumentParser, what: str = "images") -> None:
     """Options every many-files command shares (see imagesmith.batch)."""
     p.add_argument(
@@ -66,6 +76,7 @@ def _build_parser() -> argparse.ArgumentParser:
     up.add_argument("--scale", type=int, default=None, help="2, 3 or 4 (default 4, or the model's)")
     up.add_argument("--model", default=None, help="shipped model name or model folder")
     up.add_argument("--tile", type=int, default=None, help="tile side in input pixels")
+    _add_color_fix(up)
     up.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     up.add_argument(
         "--backend",
@@ -89,6 +100,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "clean-up and generated detail (1, default: the model as trained)",
     )
     rs.add_argument("--tile", type=int, default=None, help="tile side in input pixels")
+    _add_color_fix(rs)
     rs.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     rs.add_argument("--backend", default="torch", help="torch (default) or onnxruntime")
     _add_batch_options(rs)

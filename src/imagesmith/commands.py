@@ -87,7 +87,11 @@ def cmd_upscale(args: argparse.Namespace) -> int:
     _check_tile(args.tile)
     jobs = _plan(args)
     pipe = UpscalePipeline.from_pretrained(
-        args.model, scale=args.scale, device=args.device, backend=args.backend
+        args.model,
+        scale=args.scale,
+        device=args.device,
+        backend=args.backend,
+        color_fix=args.color_fix,
     )
     return _upscale_files(args, pipe, jobs, "upscaled")
 
@@ -105,6 +109,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         device=args.device,
         backend=args.backend,
         strength=args.strength,
+        color_fix=args.color_fix,
     )
     if args.model and pipe.scale != args.scale:
         raise UserError(f"{args.model} works at x{pipe.scale}, not x{args.scale}; give --scale")

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from imagesmith.functional.color import rgb_to_y, rgb_to_ycbcr, ycbcr_to_rgb
@@ -24,3 +25,23 @@ def test_rejects_non_rgb():
 
     with pytest.raises(ValueError):
         rgb_to_y(torch.rand(1, 4, 4))
+
+
+def test_keep_low_frequencies():
+    from imagesmith.functional.color import keep_low_frequencies
+
+    g = torch.Generator().manual_seed(0)
+    ref = torch.rand(3, 40, 50, generator=g)
+    # the same image comes back; a constant offset (a colour cast) is removed
+    torch.testing.assert_close(keep_low_frequencies(ref, ref, 3.0), ref)
+    torch.testing.assert_close(keep_low_frequencies(ref + 0.2, ref, 3.0), ref, atol=1e-5, rtol=0)
+    # fine detail (a one-pixel checkerboard) passes through almost untouched
+    check = ((torch.arange(40)[:, None] + torch.arange(50)) % 2).float() * 0.2 - 0.1
+    out = keep_low_frequencies(ref + check, ref, 3.0)
+    torch.testing.assert_close(out - ref, check.expand(3, -1, -1), atol=1e-3, rtol=0)
+    # a tiny image caps the blur; a single pixel is returned as it is
+    assert keep_low_frequencies(torch.rand(3, 4, 4), torch.rand(3, 4, 4), 16.0).shape == (3, 4, 4)
+    one = torch.rand(3, 1, 1)
+    assert torch.equal(keep_low_frequencies(one, torch.zeros(3, 1, 1), 4.0), one)
+    with pytest.raises(ValueError, match="differ"):
+        keep_low_frequencies(ref, ref[:, :20], 3.0)

@@ -122,7 +122,7 @@ def test_strength_interpolates_a_gan_with_its_pixel_twin(tmp_path, monkeypatch):
     x = torch.rand(3, 16, 16)
 
     def out(folder, strength=None):
-        pipe = UpscalePipeline.from_pretrained(folder, strength=strength)
+        pipe = UpscalePipeline.from_pretrained(folder, strength=strength, color_fix=False)
         return pipe.upscale_tensor(x), pipe
 
     gan, _ = out(folders["real-gan"])
@@ -133,3 +133,32 @@ def test_strength_interpolates_a_gan_with_its_pixel_twin(tmp_path, monkeypatch):
     half, pipe = out(folders["real-gan"], 0.5)
     a, b = (UpscalePipeline.from_pretrained(folders[k]).model.state_dict() for k in folders)
     assert all(torch.allclose(v, (a[k] + b[k]) / 2) for k, v in pipe.model.state_dict().items())
+
+
+def test_color_fix_keeps_the_inputs_colour_and_the_models_detail():
+    from imagesmith.functional.resize import imresize
+    from imagesmith.models.spec import ModelSpec
+
+    class Shifty(torch.nn.Module):
+        """A "GAN" that draws detail (a fine checkerboard) and also brightens everything."""
+
+        def forward(self, x):
+            y = imresize(x, 2.0)
+            check = ((torch.arange(y.shape[-1]) % 2) - 0.5) * 0.1
+            return y + 0.15 + check
+
+    spec = ModelSpec("sr-bicubic", "upscale", {"scale": 2}, scale=2, kind="real-gan")
+    x = torch.rand(3, 40, 48) * 0.6 + 0.1
+    fixed = UpscalePipeline(Shifty(), 2, spec=spec)
+    raw = UpscalePipeline(Shifty(), 2, spec=spec, color_fix=False)
+    assert fixed.color_fix and not raw.color_fix  # on by default for a real-photo GAN
+    plain = ModelSpec("sr-bicubic", "upscale", {"scale": 2}, scale=2, kind="real")
+    assert not UpscalePipeline(Shifty(), 2, spec=plain).color_fix
+    bicubic = imresize(x, 2.0)
+    inner = (slice(None), slice(12, -12), slice(12, -12))
+    y_raw, y_fixed = raw.upscale_tensor(x)[inner], fixed.upscale_tensor(x)[inner]
+    assert float((y_raw - bicubic[inner]).mean()) == pytest.approx(0.15, abs=0.01)
+    assert abs(float((y_fixed - bicubic[inner]).mean())) < 0.005  # the brightening is gone
+    # ... and the checkerboard detail is still there
+    detail = (y_fixed[..., 1::2] - y_fixed[..., 0::2]).mean()
+    assert float(detail) == pytest.approx(0.1, abs=0.02)

@@ -116,6 +116,7 @@ def test_recipes_inherit_from_a_base(tmp_path):
         ("seed=-1", "'seed'"),
         ("ema_decay=1.5", "'ema_decay': expected a number from 0 to 1"),
         ("ema_decay=.nan", "'ema_decay'"),
+        ("data.clean_prob=-0.1", "'data.clean_prob': expected a number from 0 to 1"),
         ("optim.lr=0", "'optim.lr': expected a learning rate > 0"),
         ("optim.lr=.inf", "'optim.lr'"),
         ("optim.betas=[0.9, 1.0]", "'optim.betas'"),

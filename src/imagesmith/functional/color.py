@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["rgb_to_y", "rgb_to_gray", "rgb_to_ycbcr", "ycbcr_to_rgb", "LUMA_WEIGHTS"]
+from imagesmith.functional.degrade import gaussian_blur
+
+__all__ = [
+    "rgb_to_y",
+    "rgb_to_gray",
+    "rgb_to_ycbcr",
+    "ycbcr_to_rgb",
+    "keep_low_frequencies",
+    "LUMA_WEIGHTS",
+]
 
 # Full-range BT.601 luma weights: MATLAB rgb2gray, Pillow convert("L").
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)
@@ -62,3 +71,19 @@ def ycbcr_to_rgb(x: torch.Tensor) -> torch.Tensor:
     inv = torch.linalg.inv(_M).to(x.device, x.dtype)
     shifted = x * 255.0 - _OFFSET.to(x.device, x.dtype)[:, None, None]
     return torch.einsum("ij,...jhw->...ihw", inv, shifted)
+
+
+def keep_low_frequencies(x: torch.Tensor, reference: torch.Tensor, sigma: float) -> torch.Tensor:
+    """``x`` with its low frequencies (a Gaussian blur of ``sigma`` pixels) replaced by those of
+    ``reference``: the colour, brightness and large-scale contrast of ``reference`` with the
+    detail of ``x`` (the "colour fix" of diffusion and GAN upscalers).
+
+    Shape: both (..., C, H, W), the same; not clipped. ``sigma`` is capped to what the image's
+    side allows (the blur's reflect padding), so a tiny image is still handled.
+    """
+    if x.shape != reference.shape:
+        raise ValueError(f"shapes differ: {tuple(x.shape)} vs {tuple(reference.shape)}")
+    sigma = min(sigma, (min(x.shape[-2:]) - 1) / 3)
+    if sigma < 0.5:  # a one-pixel image (or sigma 0): nothing is low-frequency enough to keep
+        return x
+    return x - gaussian_blur(x, sigma) + gaussian_blur(reference, sigma)

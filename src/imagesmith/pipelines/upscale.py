@@ -19,16 +19,21 @@ import torch
 from torch import nn
 
 from imagesmith.errors import UserError
+from imagesmith.functional.color import keep_low_frequencies
 from imagesmith.functional.resize import imresize
 from imagesmith.io.image import Image, as_image
 from imagesmith.models.spec import ModelSpec
 from imagesmith.pipelines.base import Pipeline
 from imagesmith.zoo import default_model, index
 
-__all__ = ["UpscalePipeline", "SCALES", "REAL_SCALES", "check_scale"]
+__all__ = ["UpscalePipeline", "SCALES", "REAL_SCALES", "COLOR_FIX_SIGMA", "check_scale"]
 
 SCALES = (2, 3, 4)  # bicubic-trained upscalers
 REAL_SCALES = (1, 2, 4)  # real-photo models (x1: clean-up at the same size)
+# Colour fix: below this many input pixels (Gaussian sigma) the output keeps the input's
+# frequencies. 4 px: wide enough that the input's noise and JPEG blocks average out (a sigma-25
+# noise leaves ~1.8 levels), narrow enough that a GAN cannot shift a region's colour or contrast.
+COLOR_FIX_SIGMA = 4.0
 
 
 def check_scale(scale: int | None, allowed: tuple[int, ...] = SCALES) -> None:
@@ -45,6 +50,10 @@ class UpscalePipeline(Pipeline):
         scale: the model's factor.
         name, device, precision, tile, batch: as in :class:`~imagesmith.pipelines.base.Pipeline`.
         overlap: input pixels shared by neighbouring tiles.
+        color_fix: keep the input's low frequencies (below :data:`COLOR_FIX_SIGMA` input pixels)
+            so the output's colour, brightness and large-scale contrast are the input's and
+            only the detail is the model's; None: on for real-photo GAN models (which otherwise
+            raise contrast and saturation on real photos), off for the others.
     """
 
     tasks = ("upscale",)
@@ -63,11 +72,15 @@ class UpscalePipeline(Pipeline):
         spec: ModelSpec | None = None,
         backend: str = "torch",
         pad: int | None = None,
+        color_fix: bool | None = None,
     ) -> None:
         super().__init__(name, device, precision, tile, overlap, batch, backend, pad)
         self.model = self.place(model)
         self.scale, self.spec = scale, spec
         self.blend = 1.0  # output = bicubic + blend * (model - bicubic); see set_strength
+        if color_fix is None:
+            color_fix = spec is not None and spec.kind == "real-gan"
+        self.color_fix = color_fix
 
     @classmethod
     def from_pretrained(
@@ -136,10 +149,13 @@ class UpscalePipeline(Pipeline):
         """(N, 3, h, w) on the device -> (N, 3, s*h, s*w) float32, not clipped."""
         with torch.inference_mode(), self.autocast():
             y = self.model(batch.contiguous(memory_format=torch.channels_last)).float()
-            if self.blend == 1.0:
-                return y
+        if self.blend == 1.0 and not self.color_fix:
+            return y
+        with torch.inference_mode():
             base = imresize(batch.float(), self.scale) if self.scale != 1 else batch.float()
-            return base + self.blend * (y - base)
+            if self.color_fix:
+                y = keep_low_frequencies(y, base, COLOR_FIX_SIGMA * self.scale)
+            return y if self.blend == 1.0 else base + self.blend * (y - base)
 
     def __call__(
         self, image: Any, tile: int | None = None, on_tile: Callable[[int], None] | None = None

@@ -68,6 +68,9 @@ class DataConfig:
     epoch_length: int = 3200
     augment: bool = True
     workers: int = 0
+    # Real-photo tasks: the share of pairs left clean (only resized to the LQ size, quantised to
+    # 8 bits), so that a photo with nothing to restore is left alone rather than smoothed.
+    clean_prob: float = 0.0
 
 
 @dataclass
@@ -348,7 +351,7 @@ _AT_LEAST = {
     "optim.weight_decay": 0.0,
     "optim.grad_clip": 0.0,  # 0: no clipping
 }
-_FRACTIONS = ("ema_decay", "optim.min_lr_ratio")  # in [0, 1]
+_FRACTIONS = ("ema_decay", "optim.min_lr_ratio", "data.clean_prob")  # in [0, 1]
 _CHOICES = {"precision": ("fp32", "bf16"), "optim.schedule": ("cosine", "constant")}
 _DEVICE = re.compile(r"cpu|cuda(:\d+)?|mps")
 

@@ -35,7 +35,13 @@ class _RealData:
         d = self.cfg.data
         images = load_folders(d.train_dirs)
         return RealPatchDataset(
-            images, self.cfg.scale, d.lr_patch, d.epoch_length, self.cfg.seed, d.augment
+            images,
+            self.cfg.scale,
+            d.lr_patch,
+            d.epoch_length,
+            self.cfg.seed,
+            d.augment,
+            clean_prob=d.clean_prob,
         )
 
     @torch.no_grad()
