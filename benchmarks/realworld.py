@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from imagesmith.demo import comparison_sheet  # noqa: E402
 from imagesmith.errors import UserError  # noqa: E402
+from imagesmith.functional.color import rgb_to_gray  # noqa: E402
 from imagesmith.functional.resize import imresize  # noqa: E402
 from imagesmith.functional.tensor_image import to_chw, to_hwc  # noqa: E402
 from imagesmith.io.image import list_images, read_image  # noqa: E402
@@ -65,7 +66,7 @@ def chain(scale: int, quality: int | None) -> Method:
     """denoise (sigma estimated) -> [dejpeg at ``quality``] -> upscale-xS (or nothing at x1)."""
     dn = RestorePipeline.from_pretrained(kind="denoise")
     dj = RestorePipeline.from_pretrained(kind="dejpeg")
-    up = UpscalePipeline.from_pretrained(scale=scale) if scale > 1 else None
+    up = UpscalePipeline.from_pretrained(f"upscale-x{scale}") if scale > 1 else None
 
     def run(x: torch.Tensor) -> torch.Tensor:
         sigma, _ = dn.resolve_level(x, "auto", None, dn.level_range(3))
@@ -174,6 +175,8 @@ def photo_sheet(rows: list[Row], photos: Path, path: Path, niqe_model, side: int
         for r in rows:
             with torch.inference_mode():
                 out = r.fn(x).clamp(0, 1)
+            if img.is_gray:  # what a user gets: the pipelines keep the output's luma
+                out = rgb_to_gray(out).expand(3, -1, -1)
             arr = to_hwc((out * 255).round().byte())
             q = niqe(arr, niqe_model)
             s = out.shape[-1] // x.shape[-1]
@@ -221,7 +224,7 @@ def main() -> None:
         dist = None
     rows = [Row("bicubic" if s > 1 else "input", bicubic(s))]
     if s > 1:
-        up = UpscalePipeline.from_pretrained(scale=s)
+        up = UpscalePipeline.from_pretrained(f"upscale-x{s}")
         rows.append(Row(f"imagesmith {up.name} (bicubic-trained)", up.upscale_tensor))
     if not args.no_chain:
         variants = [Row(f"chain: denoise -> upscale-x{s}", chain(s, None))] + [

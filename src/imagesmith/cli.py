@@ -211,7 +211,11 @@ def _build_parser() -> argparse.ArgumentParser:
     eu = ev_sub.add_parser("upscale", help="sr-y table on a folder of HR images")
     eu.add_argument("--data", required=True, help="folder of HR images (e.g. Set5/HR)")
     eu.add_argument("--scale", type=int, required=True)
-    eu.add_argument("--model", default=None, help="model name/folder, or 'bicubic'")
+    eu.add_argument(
+        "--model",
+        default=None,
+        help="model name/folder, or 'bicubic' (default: the bicubic-trained upscale-xS)",
+    )
     eu.add_argument("--protocol", default="sr-y", help="sr-y (default) or sr-rgb")
     eu.add_argument("--device", default="cpu")
 

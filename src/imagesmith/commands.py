@@ -302,7 +302,10 @@ def _eval_upscale(args: argparse.Namespace) -> int:
     if args.model == "bicubic":
         name, fn = "bicubic", bicubic_upscaler(args.scale)
     else:
-        pipe = UpscalePipeline.from_pretrained(args.model, scale=args.scale, device=args.device)
+        # sr-y measures the bicubic-trained models by default (the real-photo default of
+        # `upscale` is trained for other inputs than the protocol's bicubic LR).
+        model = args.model or f"upscale-x{args.scale}"
+        pipe = UpscalePipeline.from_pretrained(model, scale=args.scale, device=args.device)
         name, fn = pipe.name, pipe.upscale_tensor
     rows = evaluate_upscaler(fn, images, args.scale, args.protocol)
     print(f"# {name} x{args.scale} on {args.data} — protocol {args.protocol}")

@@ -23,6 +23,20 @@ def test_every_scale_has_a_default():
         pytest.skip("no shipped models yet")
     for s in (2, 3, 4):
         assert index()[default_model("upscale", s)]["scale"] == s
+    # `imagesmith upscale` defaults to the real-photo models where they exist (x2, x4)
+    kinds = {s: index()[default_model("upscale", s)].get("kind", "") for s in (1, 2, 3, 4)}
+    assert kinds == {1: "real", 2: "real", 3: "", 4: "real-gan"}
+
+
+def test_real_kind_insists_on_a_real_photo_model():
+    from imagesmith.errors import UserError
+    from imagesmith.pipelines.upscale import UpscalePipeline
+
+    assert UpscalePipeline.from_pretrained(kind="real", scale=1).scale == 1
+    with pytest.raises(UserError, match="scale 3"):  # the real-photo scales are 1, 2 and 4
+        UpscalePipeline.from_pretrained(kind="real", scale=3)
+    with pytest.raises(UserError, match="kind"):
+        UpscalePipeline.from_pretrained(kind="bicubic")
 
 
 @pytest.mark.parametrize("name,entry", ENTRIES, ids=[n for n, _ in ENTRIES])

@@ -1,7 +1,7 @@
 """Super-resolution inference: colour, gray, alpha, bit depth and tiling around an SR model.
 
-    up = UpscalePipeline.from_pretrained("upscale-x4")
-    out = up("photo.png")                 # imagesmith.io.image.Image, same mode and bit depth
+    up = UpscalePipeline.from_pretrained()   # the default: upscale-real-x4-gan, for real photos
+    out = up("photo.png")                     # imagesmith.io.image.Image, same mode and bit depth
 
 The model sees RGB floats in [0, 1]. Gray inputs are replicated to RGB and the output's BT.601
 luma is kept, so gray stays gray; alpha is upscaled separately with MATLAB bicubic and
@@ -91,12 +91,17 @@ class UpscalePipeline(Pipeline):
         **kwargs: Any,
     ) -> UpscalePipeline:
         """Load a shipped model by name or a folder; None: the default model for ``scale`` (4
-        when None), of ``kind`` when given ("real": the real-photo models, which also exist at
-        x1)."""
+        when None): the real-photo model at x2 and x4 (the adversarial one at x4), the
+        bicubic-trained ``upscale-x3`` at x3. ``kind="real"`` insists on a real-photo model and
+        also allows x1 (``restore-real``); the bicubic-trained models, the sr-y benchmark's,
+        are loaded by name (``upscale-x4``)."""
+        if kind not in (None, "real"):
+            raise UserError(f"kind must be 'real' or None, got {kind!r}")
         check_scale(scale, REAL_SCALES if kind == "real" else SCALES)
         if name_or_path is None:
-            match = {"kind": kind} if kind else {}
-            name_or_path = default_model("upscale", scale or 4, **match)
+            name_or_path = default_model("upscale", scale or 4)
+            if kind == "real" and not index()[name_or_path].get("kind", "").startswith("real"):
+                raise UserError(f"no shipped real-photo model at x{scale or 4}")
         model, spec = cls.load(name_or_path, kwargs.get("backend", "torch"))
         if scale is not None and scale != spec.scale:
             raise UserError(f"model {name_or_path} upscales x{spec.scale}, not x{scale}")
