@@ -45,3 +45,21 @@ def test_keep_low_frequencies():
     assert torch.equal(keep_low_frequencies(one, torch.zeros(3, 1, 1), 4.0), one)
     with pytest.raises(ValueError, match="differ"):
         keep_low_frequencies(ref, ref[:, :20], 3.0)
+
+
+def test_keep_low_frequencies_on_a_coarse_grid_matches_the_full_one():
+    from imagesmith.functional.color import keep_low_frequencies
+    from imagesmith.functional.degrade import gaussian_blur
+
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(3, 64, 96, generator=g)
+    ref = gaussian_blur(torch.rand(3, 64, 96, generator=g), 2.0) + 0.1  # a cast, and other shading
+    full = keep_low_frequencies(x, ref, 16.0)
+    coarse = keep_low_frequencies(x, ref, 16.0, step=4)
+    inner = (slice(None), slice(16, -16), slice(16, -16))  # the borders pad differently
+    assert float((full - coarse)[inner].abs().max()) < 0.01
+    # a step that does not divide the size falls back to the full grid
+    assert torch.equal(
+        keep_low_frequencies(x[:, :63], ref[:, :63], 16.0, step=4),
+        keep_low_frequencies(x[:, :63], ref[:, :63], 16.0),
+    )

@@ -162,3 +162,17 @@ def test_color_fix_keeps_the_inputs_colour_and_the_models_detail():
     # ... and the checkerboard detail is still there
     detail = (y_fixed[..., 1::2] - y_fixed[..., 0::2]).mean()
     assert float(detail) == pytest.approx(0.1, abs=0.02)
+
+
+def test_unshuffle_models_tile_in_larger_pieces():
+    from imagesmith.models.spec import ModelSpec, TilingNeeds
+    from imagesmith.pipelines.base import Pipeline
+
+    net = torch.nn.Identity()
+    plain = UpscalePipeline(net, 1, spec=ModelSpec("x", "upscale", {}, scale=1))
+    spec = ModelSpec("x", "upscale", {}, scale=1, tiling=TilingNeeds(multiple=4, overlap=24))
+    unshuffled = UpscalePipeline(net, 1, spec=spec)
+    assert plain.tile_for(1024, 1024) == Pipeline.default_tile
+    assert unshuffled.tile_for(1024, 1024) is None  # 1 MP: one piece, like a 256 px x4 input
+    assert unshuffled.tile_for(4096, 4096) == 4 * Pipeline.default_tile
+    assert unshuffled.tile_for(4096, 4096, tile=300) == 300  # the user's choice stands

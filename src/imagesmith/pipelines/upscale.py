@@ -78,6 +78,13 @@ class UpscalePipeline(Pipeline):
         self.model = self.place(model)
         self.scale, self.spec = scale, spec
         self.blend = 1.0  # output = bicubic + blend * (model - bicubic); see set_strength
+        m = spec.tiling.multiple if spec is not None else 1
+        if m > 1:  # a pixel-unshuffle model's body runs on 1/m of each side: m-times larger
+            # tiles cost what the others' do, and keep the overlap's share of the work small
+            self.default_tile, self.auto_tile = (
+                Pipeline.default_tile * m,
+                Pipeline.auto_tile * m * m,
+            )
         if color_fix is None:
             color_fix = spec is not None and spec.kind == "real-gan"
         self.color_fix = color_fix
@@ -159,7 +166,7 @@ class UpscalePipeline(Pipeline):
         with torch.inference_mode():
             base = imresize(batch.float(), self.scale) if self.scale != 1 else batch.float()
             if self.color_fix:
-                y = keep_low_frequencies(y, base, COLOR_FIX_SIGMA * self.scale)
+                y = keep_low_frequencies(y, base, COLOR_FIX_SIGMA * self.scale, self.scale)
             return y if self.blend == 1.0 else base + self.blend * (y - base)
 
     def __call__(
