@@ -160,6 +160,19 @@ def print_table(rows: list[Row], sets: list[str], n_niqe: int, has_dd: bool, pro
     print(f"\n{proto}; bold: best PSNR per set.")
 
 
+def _short(name: str) -> str:
+    """A row name that fits a sheet column: "chain: dn, dj q30, x4" for the chain rows."""
+    name = name.replace("imagesmith ", "")
+    if name.startswith("chain: "):
+        steps = name[len("chain: ") :].split(" -> ")
+        short = {"denoise": "dn", "dejpeg": "dj", "upscale-": ""}
+        name = "chain: " + ", ".join(
+            next((a + st[len(k) :] for k, a in short.items() if st.startswith(k)), st)
+            for st in steps
+        )
+    return name
+
+
 def photo_sheet(rows: list[Row], photos: Path, path: Path, niqe_model, side: int = 96) -> None:
     """Rows: each real photo; columns: every method's output (centre crop, x2 zoom for the LQ)."""
     sheet_rows = []
@@ -186,7 +199,7 @@ def photo_sheet(rows: list[Row], photos: Path, path: Path, niqe_model, side: int
             crop = torch.nn.functional.interpolate(
                 crop[None], size=(2 * side, 2 * side), mode="nearest"
             )[0]
-            label = r.name.replace("imagesmith ", "")
+            label = _short(r.name)
             row.append((f"{label}\n{f.name}: NIQE {q:.2f}", to_hwc((crop * 255).round().byte())))
         sheet_rows.append(row)
         print(f"  sheet {f.name}", file=sys.stderr)

@@ -400,8 +400,8 @@ def cmd_models(args: argparse.Namespace) -> int:
         )
     if upscale:
         print(
-            "* default for its scale (restore: of the real-photo kind); sr-y: Y channel after "
-            "bicubic downscaling; rw-xS: RGB after random real-world degradations"
+            "* default of upscale and restore at its scale; sr-y: Y channel after bicubic "
+            "downscaling; rw-xS: RGB after random real-world degradations"
         )
     others = {n: e for n, e in entries.items() if e["task"] != "upscale"}
     if others:
