@@ -1,9 +1,12 @@
-"""``imagesmith demo``: real photographs, degraded and restored by every shipped model.
+"""``imagesmith demo``: the main job on built-in defaults: photographs degraded as real photos
+are (blur, resizing, noise and JPEG, twice) and restored.
 
-Photos come from scikit-image's bundled data (no download). For every shipped upscaling model the
-photos are mod-cropped, downscaled with MATLAB bicubic, upscaled by bicubic and by the model, and
-scored under sr-y. A labelled comparison sheet (crops side by side with per-image PSNR) and all
-full-size outputs are written into one folder.
+Photos come from scikit-image's bundled data (no download). Each is degraded with the seeded
+real-world model of the rw protocols (:mod:`imagesmith.metrics.realworld`) for x4 (upscale) and
+x1 (restore at the same size), then restored by bicubic / nothing, the bicubic-trained
+``upscale-x4`` and the defaults of ``imagesmith upscale`` and ``imagesmith restore``, and scored
+(RGB PSNR against the original). A labelled comparison sheet (crops side by side with per-image
+PSNR) and all full-size inputs and outputs are written into one folder.
 """
 
 from __future__ import annotations
@@ -15,11 +18,11 @@ import numpy as np
 import torch
 
 from imagesmith.errors import UserError
-from imagesmith.functional.degrade import bicubic_down
+from imagesmith.functional.real_degrade import degrade_real
 from imagesmith.functional.tensor_image import to_chw, to_hwc
 from imagesmith.io.image import Image, write_image
 from imagesmith.metrics.evaluate import bicubic_upscaler, mod_crop
-from imagesmith.metrics.protocols import sr_score
+from imagesmith.metrics.realworld import RW_SEED, rw_score
 from imagesmith.pipelines.upscale import UpscalePipeline
 from imagesmith.zoo import index
 
@@ -28,6 +31,7 @@ __all__ = ["run_demo", "demo_photos", "comparison_sheet"]
 PHOTOS = ("astronaut", "coffee", "chelsea", "camera")  # camera is gray: stays gray
 CROP = 120  # HR pixels of each crop on the sheet
 ZOOM = 2
+SCALES = (4, 1)  # the jobs of `imagesmith upscale` (x4) and `imagesmith restore` (x1)
 
 
 def demo_photos() -> list[tuple[str, np.ndarray]]:
@@ -105,39 +109,56 @@ def _cell(t: torch.Tensor, top: int, left: int) -> np.ndarray:
     return to_hwc((crop * 255 + 0.5).byte())
 
 
+def _models(scale: int) -> list[str]:
+    """The shipped models the demo runs at ``scale``: the bicubic-trained one (for contrast)
+    and the default of ``upscale`` / ``restore``."""
+    entries = {n: e for n, e in index().items() if e.get("task") == "upscale"}
+    trained = [f"upscale-x{scale}"] if f"upscale-x{scale}" in entries else []
+    default = [
+        n for n, e in sorted(entries.items()) if e.get("scale") == scale and e.get("default")
+    ]
+    return trained + [n for n in default if n not in trained]
+
+
 def run_demo(out_dir: Path | None = None) -> Path:
     """Run the demo; returns the folder with ``comparison.png`` and full-size outputs."""
     out = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="imagesmith-demo-"))
     out.mkdir(parents=True, exist_ok=True)
     photos = demo_photos()
-    models = sorted((e["scale"], n) for n, e in index().items() if e.get("task") == "upscale")
-    scales = sorted({s for s, _ in models}) or [4]
     sheets = []
-    for s in scales:
-        pipes = [UpscalePipeline.from_pretrained(n) for sc, n in models if sc == s]
+    for s in SCALES:
+        pipes = [UpscalePipeline.from_pretrained(n) for n in _models(s)]
+        base = "bicubic" if s > 1 else "input"
         rows = []
-        for name, arr in photos:
+        for i, (name, arr) in enumerate(photos):
             gray = arr.shape[2] == 1
             hr = mod_crop(_to_tensor(arr), s)
-            lr = bicubic_down(hr.double(), s).float()
-            write_image(_to_image(lr, gray), out / f"lr_x{s}" / f"{name}.png", overwrite=True)
-            results = [("bicubic", bicubic_upscaler(s)(lr))]
+            lq = degrade_real(hr[None], s, torch.Generator().manual_seed(RW_SEED + i))[0]
+            if gray:  # a gray photo degrades to a gray photo
+                lq = lq.mean(0, keepdim=True).expand(3, -1, -1)
+            write_image(_to_image(lq, gray), out / f"input_x{s}" / f"{name}.png", overwrite=True)
+            results = [(base, bicubic_upscaler(s)(lq) if s > 1 else lq)]
             for p in pipes:  # through the full pipeline: gray in, gray out
-                img = p(_to_image(lr, gray))
+                img = p(_to_image(lq, gray))
                 results.append((p.name, _to_tensor(img.array)))
             top, left = _crop_box(hr.shape[1], hr.shape[2], name)
-            lr_near = lr.repeat_interleave(s, 1).repeat_interleave(s, 2)
-            row = [(f"{name}\nLR x{s} (nearest)", _cell(lr_near, top, left))]
-            for label, sr in results:
-                psnr = sr_score(sr, hr, s).psnr
+            row = []
+            if s > 1:  # the small input, zoomed to the output's size
+                near = lq.repeat_interleave(s, 1).repeat_interleave(s, 2)
+                row.append((f"{name}\ninput x{s} (nearest)", _cell(near, top, left)))
+            for k, (label, sr) in enumerate(results):
+                psnr, _ = rw_score(sr, hr)
                 write_image(_to_image(sr, gray), out / label / f"{name}_x{s}.png", overwrite=True)
-                row.append((f"{label}\n{psnr:.2f} dB (sr-y)", _cell(sr, top, left)))
+                first = f"{name}: " if s == 1 and k == 0 else ""
+                row.append((f"{first}{label}\n{psnr:.2f} dB", _cell(sr, top, left)))
             row.append(("original", _cell(hr, top, left)))
             rows.append(row)
+        what = "upscale x4" if s > 1 else "restore, same size"
         sheets.append(
             comparison_sheet(
                 rows,
-                f"x{s}: crops shown {ZOOM}x; PSNR on the whole image, Y channel, sr-y",
+                f"{what}: real-world degradations (rw-x{s}); crops shown {ZOOM}x; RGB PSNR of "
+                "the whole image",
                 out / f"comparison_x{s}.png",
             )
         )

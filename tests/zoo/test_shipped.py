@@ -33,6 +33,7 @@ def test_real_kind_insists_on_a_real_photo_model():
     from imagesmith.pipelines.upscale import UpscalePipeline
 
     assert UpscalePipeline.from_pretrained(kind="real", scale=1).scale == 1
+    assert UpscalePipeline.from_pretrained(scale=1).name == "restore-real"
     with pytest.raises(UserError, match="scale 3"):  # the real-photo scales are 1, 2 and 4
         UpscalePipeline.from_pretrained(kind="real", scale=3)
     with pytest.raises(UserError, match="kind"):

@@ -99,12 +99,14 @@ class UpscalePipeline(Pipeline):
     ) -> UpscalePipeline:
         """Load a shipped model by name or a folder; None: the default model for ``scale`` (4
         when None): the real-photo model at x2 and x4 (the adversarial one at x4), the
-        bicubic-trained ``upscale-x3`` at x3. ``kind="real"`` insists on a real-photo model and
-        also allows x1 (``restore-real``); the bicubic-trained models, the sr-y benchmark's,
-        are loaded by name (``upscale-x4``)."""
+        bicubic-trained ``upscale-x3`` at x3, ``restore-real`` at x1. ``kind="real"`` insists
+        on a real-photo model; the bicubic-trained models, the sr-y benchmark's, are loaded by
+        name (``upscale-x4``)."""
         if kind not in (None, "real"):
             raise UserError(f"kind must be 'real' or None, got {kind!r}")
-        check_scale(scale, REAL_SCALES if kind == "real" else SCALES)
+        check_scale(
+            scale, REAL_SCALES if kind == "real" else tuple(sorted({*SCALES, *REAL_SCALES}))
+        )
         if name_or_path is None:
             name_or_path = default_model("upscale", scale or 4)
             if kind == "real" and not index()[name_or_path].get("kind", "").startswith("real"):
