@@ -33,11 +33,17 @@ CASES: dict[str, tuple[str, list[str], int]] = {
     "upscale x2 (upscale-fast-x2)": ("upscale", ["--model", "upscale-fast-x2"], 2),
     "upscale x2 (upscale-x2)": ("upscale", ["--model", "upscale-x2"], 2),
     "denoise (denoise-color, sigma 10)": ("denoise", ["--sigma", "10"], 1),
+    "upscale x2 (default: upscale-real-x2)": ("upscale", ["--scale", "2"], 2),
+    "upscale x4 (default: upscale-real-x4-gan)": ("upscale", [], 4),
+    "restore x1 (default: restore-real)": ("restore", [], 1),
 }
 DEFAULT_SIZES = {
     "upscale x2 (upscale-fast-x2)": [1, 6, 24, 80],
     "upscale x2 (upscale-x2)": [1, 6],
     "denoise (denoise-color, sigma 10)": [1, 6, 24],
+    "upscale x2 (default: upscale-real-x2)": [1, 6, 24],
+    "upscale x4 (default: upscale-real-x4-gan)": [1, 6],
+    "restore x1 (default: restore-real)": [1, 6, 24],
 }
 
 _CHILD = """
