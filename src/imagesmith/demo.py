@@ -111,13 +111,15 @@ def _cell(t: torch.Tensor, top: int, left: int) -> np.ndarray:
 
 def _models(scale: int) -> list[str]:
     """The shipped models the demo runs at ``scale``: the bicubic-trained one (for contrast)
-    and the default of ``upscale`` / ``restore``."""
+    and every real-photo model (the defaults of ``upscale`` / ``restore`` among them)."""
     entries = {n: e for n, e in index().items() if e.get("task") == "upscale"}
     trained = [f"upscale-x{scale}"] if f"upscale-x{scale}" in entries else []
-    default = [
-        n for n, e in sorted(entries.items()) if e.get("scale") == scale and e.get("default")
+    real = [
+        n
+        for n, e in sorted(entries.items())
+        if e.get("scale") == scale and (e.get("default") or e.get("kind", "").startswith("real"))
     ]
-    return trained + [n for n in default if n not in trained]
+    return trained + [n for n in real if n not in trained]
 
 
 def run_demo(out_dir: Path | None = None) -> Path:
