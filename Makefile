@@ -6,7 +6,7 @@ comma  := ,
 STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 # Extras every developer machine and CI get (the lock holds exactly these).
-EXTRAS := dev,demo,peers,classical,onnx
+EXTRAS := dev,demo,peers,classical,onnx,serve
 # The CPU torch wheel lies in /opt/wheels on the project's machines; pip finds it there by itself.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
 

@@ -23,6 +23,7 @@ RANK = {
     "release": 6,
     "batch": 6,
     "commands": 7,
+    "serve": 6,
     "cli": 8,
 }
 # Inference must never pull in training code or training data pipelines.

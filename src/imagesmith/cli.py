@@ -328,8 +328,22 @@ def _build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("models", help="list shipped models and their measured numbers")
 
-    de = sub.add_parser("demo", help="upscale sample photos with every shipped model")
+    de = sub.add_parser("demo", help="restore sample photos degraded as real photos are")
     de.add_argument("-o", "--output", default=None, help="output folder (default: a new temp dir)")
+
+    sv = sub.add_parser("serve", help="the studio: a local web page and REST API")
+    sv.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
+    sv.add_argument("--port", type=int, default=7860)
+    sv.add_argument(
+        "--token",
+        default=None,
+        help="require this token (Authorization: Bearer T, or ?token=T); needed off loopback",
+    )
+    sv.add_argument("--workers", type=int, default=1, help="jobs run at once (default 1)")
+    sv.add_argument("--queue", type=int, default=16, help="jobs waiting at most (then 429)")
+    sv.add_argument("--max-upload-mb", type=float, default=50.0, help="bytes per uploaded file")
+    sv.add_argument("--max-pixels", type=int, default=None, help="pixels per uploaded image")
+    sv.add_argument("--keep-minutes", type=float, default=60.0, help="how long results are kept")
     return p
 
 

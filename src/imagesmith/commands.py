@@ -443,6 +443,39 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    if args.host not in LOOPBACK and not args.token:
+        raise UserError(f"--host {args.host} is reachable from other machines: give --token")
+    if not 0 < args.port < 65536:
+        raise UserError(f"--port must be from 1 to 65535, got {args.port}")
+    if args.workers < 1 or args.queue < 0 or args.max_upload_mb <= 0 or args.keep_minutes <= 0:
+        raise UserError(
+            "--workers and --max-upload-mb, --keep-minutes must be positive, --queue >= 0"
+        )
+    try:
+        import uvicorn
+
+        from imagesmith.serve.app import Settings, create_app
+        from imagesmith.serve.tasks import Limits
+    except ImportError:
+        raise UserError("imagesmith serve needs: pip install 'imagesmith[serve]'") from None
+    settings = Settings(
+        token=args.token,
+        workers=args.workers,
+        max_queued=args.queue,
+        limits=Limits(int(args.max_upload_mb * 1024 * 1024), args.max_pixels),
+        keep_seconds=args.keep_minutes * 60,
+    )
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    query = f"?token={args.token}" if args.token else ""
+    print(f"imagesmith studio: http://{host}:{args.port}/{query}  (API docs: /docs; Ctrl+C stops)")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     import numpy as np
 
