@@ -185,3 +185,12 @@ def test_internal_errors_are_one_line_json(tmp_path, monkeypatch):
             headers={"content-type": "multipart/form-data; boundary=x"},
         )
         assert r.status_code in (422, 500) and "error" in r.json()
+
+
+def test_the_page_and_its_files_are_served_without_the_token(tmp_path):
+    with TestClient(create_app(Settings(token="s3cret", results_dir=tmp_path / "r"))) as c:
+        page = c.get("/")
+        assert page.status_code == 200 and "imagesmith studio" in page.text
+        for name in ("studio.js", "studio.css"):
+            assert name in page.text and c.get(f"/static/{name}").status_code == 200
+        assert c.get("/static/nope.js").json()["error"]  # a 404 is JSON too

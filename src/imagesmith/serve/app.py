@@ -20,6 +20,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from imagesmith import __version__
@@ -104,7 +105,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.middleware("http")
     async def _token(request: Request, call_next):
-        if s.token and request.url.path not in OPEN_PATHS and not _authorized(request, s.token):
+        path = request.url.path
+        open_path = path in OPEN_PATHS or path.startswith("/static/")
+        if s.token and not open_path and not _authorized(request, s.token):
             return _error(401, "missing or wrong token (Authorization: Bearer TOKEN)")
         return await call_next(request)
 
@@ -173,14 +176,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise ApiError(404, f"no job {job_id}")
         return job.to_dict()
 
-    @app.get("/", response_class=HTMLResponse)
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> HTMLResponse:
-        index_html = STATIC / "index.html"
-        if not index_html.is_file():
-            return HTMLResponse(
-                "<h1>imagesmith studio</h1><p>API docs: <a href='/docs'>/docs</a></p>"
-            )
-        return HTMLResponse(index_html.read_text())
+        return HTMLResponse((STATIC / "index.html").read_text(encoding="utf-8"))
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     return app
 
