@@ -54,11 +54,11 @@ function setTask(task) {
     f.hidden = !f.dataset.for.split(" ").includes(task);
   }
   $("input-box").hidden = task === "generate";
-  fillModels();
   if (SCALES[task]) {
     $("scale").innerHTML = SCALES[task].map((s) => `<option value="${s}">x${s}</option>`).join("");
     $("scale").value = DEFAULT_SCALE[task];
   }
+  fillModels();
   if (task === "inpaint" && state.file) setupMask();
 }
 
@@ -314,6 +314,11 @@ async function finish(job, inputURL) {
     return;
   }
   const url = await fetchResult(job);
+  if (job.task === "inpaint") {  // the filled area is what to look at now (Undo brings the mask back)
+    const c = mask();
+    snapshot();
+    c.getContext("2d").clearRect(0, 0, c.width, c.height);
+  }
   showResult(url, job);
   addHistory(job, url, inputURL);
   say(`Done: ${job.task}` + (job.note ? ` (${job.note})` : ""));
