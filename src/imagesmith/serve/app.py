@@ -21,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from imagesmith import __version__
@@ -142,7 +143,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         fields, files = await _read_form(request, s.limits.max_bytes)
         task = fields.pop("task", "")
         try:
-            params, run = plan_job(task, fields, files, results, cache, s.limits)
+            # Decoding a large upload takes a while: off the event loop, so polls keep flowing.
+            params, run = await run_in_threadpool(
+                plan_job, task, fields, files, results, cache, s.limits
+            )
             job = queue.submit(task, params, run)
         except TooLarge as e:
             raise ApiError(413, str(e)) from None
