@@ -120,6 +120,13 @@ def test_generate_grid(client):
         ({"task": "upscale"}, {"image": ("x.png", b"not an image")}, 422, "x.png"),
         ({"task": "inpaint"}, "png", 422, "needs a mask"),
         ({"task": "generate", "n": "1000"}, {}, 422, "n must be"),
+        ({"task": "upscale", "model": "/etc"}, "png", 422, "unknown model"),
+        (
+            {"task": "upscale", "model": "../src/imagesmith/zoo/upscale-x4"},
+            "png",
+            422,
+            "unknown model",
+        ),
     ],
 )
 def test_bad_requests_are_json_errors(client, tmp_path, fields, files, status, words):

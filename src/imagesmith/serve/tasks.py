@@ -87,7 +87,7 @@ def plan_job(
         raise UserError(
             f"{task} takes no parameter {unknown[0]!r}; known: {', '.join(sorted(known))}"
         )
-    model = fields.get("model") or None
+    model = _model(task, fields.get("model") or None)
     if task == "generate":
         if files:
             raise UserError("generate takes no image")
@@ -103,6 +103,22 @@ def plan_job(
 
 
 # -- parameters -------------------------------------------------------------------------------
+
+
+def _model(task: str, name: str | None) -> str | None:
+    """A shipped model's name or a classical method's, never a path: a client of the server
+    must not make it read folders of its choice."""
+    if name is None:
+        return None
+    from imagesmith.classical.denoise import CLASSICAL_DENOISERS
+    from imagesmith.classical.inpaint import CLASSICAL_INPAINTERS
+    from imagesmith.zoo import index
+
+    classical = {"denoise": CLASSICAL_DENOISERS, "inpaint": CLASSICAL_INPAINTERS}.get(task, {})
+    if name in index() or name in classical:
+        return name
+    raise UserError(f"unknown model {name!r} (GET /api/models lists them)")
+
 
 _FIELDS = {
     "restore": {"scale", "strength"},
