@@ -94,6 +94,7 @@ function setInput(file) {
   if (state.inputURL) URL.revokeObjectURL(state.inputURL);
   state.inputURL = URL.createObjectURL(file);
   $("input-name").textContent = file.name || "pasted image";
+  document.body.dataset.image = "1";
   showResult(null);
   $("before").onload = () => { if (state.task === "inpaint") setupMask(); };
   $("before").src = state.inputURL;
@@ -355,6 +356,7 @@ function showResult(url, job) {
   $("download").hidden = !url;
   $("slider-box").hidden = !url || !state.file || (job && job.task === "generate");
   if (!url) return;
+  document.body.dataset.image = "1";
   after.onload = () => {
     // The input is drawn at the result's size, so the two line up under the slider.
     before.width = after.naturalWidth; before.height = after.naturalHeight;
