@@ -1,5 +1,5 @@
 """Classical inpainting: OpenCV Telea and Navier-Stokes, scikit-image biharmonic, harmonic,
-exemplar.
+exemplar, offsets.
 
 ``harmonic`` is imagesmith's own Laplace membrane fill (:mod:`imagesmith.functional.fill`), the
 starting point the learned inpainter refines; it is listed so the learned model's own gain over
@@ -8,7 +8,10 @@ it is measured in the same table. ``exemplar`` is imagesmith's textured fill
 copied from the best-matching patches of the known part of the image (PatchMatch), so a large
 hole gets the image's texture instead of a smooth surface; the detail fades in over the first
 ``DETAIL_RAMP`` pixels from the hole's edge, so thin holes stay close to the smooth fill. It is the
-shipped default model's starting point (its ``"textured-ramp"`` prefill).
+shipped default model's starting point (its ``"textured-ramp"`` prefill). ``offsets`` copies
+every hole pixel from one of the image's dominant self-similarity shifts
+(:func:`imagesmith.functional.offset_fill.offset_fill`): structure such as a fence or a horizon
+continues across an object-sized hole, and the fill is made of real pixels.
 
 Each takes the image as a (C, H, W) float tensor in [0, 1] (C = 1 or 3) and the hole mask as
 (1, H, W) with 1 = fill, and returns (C, H, W) in [0, 1] with only hole pixels changed. OpenCV's
@@ -25,6 +28,7 @@ import torch
 
 from imagesmith.errors import UserError
 from imagesmith.functional.fill import harmonic_fill
+from imagesmith.functional.offset_fill import offset_fill
 from imagesmith.functional.patch_fill import DETAIL_RAMP, textured_fill
 from imagesmith.functional.tensor_image import to_chw, to_hwc
 
@@ -62,12 +66,17 @@ def _exemplar(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return textured_fill(image, mask, ramp=DETAIL_RAMP).clamp(0, 1)
 
 
+def _offsets(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    return offset_fill(image, mask).clamp(0, 1)
+
+
 CLASSICAL_INPAINTERS: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     "opencv-telea": _opencv("INPAINT_TELEA"),
     "opencv-ns": _opencv("INPAINT_NS"),
     "skimage-biharmonic": _biharmonic,
     "harmonic": _harmonic,
     "exemplar": _exemplar,
+    "offsets": _offsets,
 }
 
 
