@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from imagesmith.functional.fill import harmonic_fill
+from imagesmith.functional.patch_fill import patch_table
 
 __all__ = ["dominant_offsets", "offset_fill"]
 
@@ -32,12 +33,6 @@ SAMPLES = 3000  # known patches whose nearest neighbour is looked up
 CANDIDATES = 20000  # known patches they are compared with
 DIMS = 16  # principal components the comparison uses
 CONTEXT = 3  # the sampling area: the hole's box grown by this many times its side
-
-
-def _patches(x: torch.Tensor) -> torch.Tensor:
-    """(C, H, W) -> (H*W, C*(2R+1)^2), reflect-padded."""
-    p = F.pad(x[None], (RADIUS,) * 4, mode="reflect")
-    return F.unfold(p, 2 * RADIUS + 1)[0].T
 
 
 def _sources(hole: torch.Tensor) -> torch.Tensor:
@@ -77,7 +72,7 @@ def dominant_offsets(
     gen = torch.Generator().manual_seed(seed)
     q = idx[torch.randint(len(idx), (min(SAMPLES, len(idx)),), generator=gen)]
     c = idx[torch.randint(len(idx), (min(CANDIDATES, len(idx)),), generator=gen)]
-    pt = _patches(image.float())
+    pt = patch_table(image.float(), RADIUS)
     mean = pt[c].mean(0)
     _, _, v = torch.linalg.svd(pt[c] - mean, full_matrices=False)
     fq, fc = (pt[q] - mean) @ v[:DIMS].T, (pt[c] - mean) @ v[:DIMS].T
@@ -145,14 +140,15 @@ def offset_fill(
     ty, tx = targets // w, targets % w
     flat_x = x.reshape(c, -1)
     for _ in range(rounds):
-        pt = _patches(est)
+        pt = patch_table(est, RADIUS)
+        own = pt[targets]  # each target's patch, compared with every shift's
         cost = torch.full((len(targets),), float("inf"))
         source = targets.clone()
         for dy, dx in shifts:
             for sy, sx in ((ty + dy, tx + dx), (ty - dy, tx - dx)):
                 inside = (sy >= 0) & (sy < h) & (sx >= 0) & (sx < w)
                 s = sy.clamp(0, h - 1) * w + sx.clamp(0, w - 1)
-                d = (pt[targets] - pt[s]).square().sum(1)
+                d = (own - pt[s]).square().sum(1)
                 d = torch.where(inside & known[s], d, torch.full_like(d, float("inf")))
                 better = d < cost
                 cost, source = torch.where(better, d, cost), torch.where(better, s, source)

@@ -29,7 +29,14 @@ import torch.nn.functional as F
 from imagesmith.functional.degrade import gaussian_blur
 from imagesmith.functional.fill import harmonic_fill, known_pyramid
 
-__all__ = ["boundary_distance", "match_sources", "patch_fill", "textured_fill", "transfer_detail"]
+__all__ = [
+    "boundary_distance",
+    "match_sources",
+    "patch_fill",
+    "patch_table",
+    "textured_fill",
+    "transfer_detail",
+]
 
 PATCH = 7  # patch side in pixels (odd)
 COARSEST = 40  # the pyramid stops before a side would drop below this
@@ -55,7 +62,7 @@ DETAIL_SIGMA = 4.0
 DETAIL_RAMP = 8
 
 
-def _patches(x: torch.Tensor, r: int) -> torch.Tensor:
+def patch_table(x: torch.Tensor, r: int) -> torch.Tensor:
     """Every pixel's (2r+1)^2 neighbourhood, reflect-padded. (C, H, W) -> (H*W, C*(2r+1)^2)."""
     p = F.pad(x[None], (r, r, r, r), mode="reflect")
     return F.unfold(p, 2 * r + 1)[0].T.contiguous()
@@ -217,7 +224,7 @@ def match_sources(
             rounds = 0
         radius = max(h.shape) if first else LOCAL_RADIUS
         for _ in range(rounds):
-            patches = _patches(est, r)
+            patches = patch_table(est, r)
             features = _project(patches, level.sources, gen)
             nnf, dist = level.search(features, nnf, SEARCH_ITERS, radius)
             voted = level.vote(patches, nnf, dist)
