@@ -156,14 +156,36 @@ def test_limits_queue_and_unknown_jobs(tmp_path):
         assert c.get("/api/jobs/nope/result").json()["error"].startswith("no job")
 
 
-def test_result_before_done_is_409(client, tmp_path):
-    big = _png(_photo(200, 240), tmp_path)
-    job = client.post("/api/jobs", data={"task": "upscale"}, files={"image": ("p.png", big)}).json()
-    r = client.get(f"/api/jobs/{job['id']}/result")
-    assert r.status_code in (200, 409)  # it may already be done on a fast machine
-    if r.status_code == 409:
-        assert "no result" in r.json()["error"]
-    client.delete(f"/api/jobs/{job['id']}")
+def test_result_before_done_is_409_and_cancel(tmp_path, monkeypatch):
+    import threading
+
+    gate = threading.Event()
+
+    def plan(task, fields, files, results, cache, limits):
+        def run(progress):
+            progress.total(10)
+            while not gate.wait(0.01):
+                progress.advance(0)  # a cancel lands here
+            out = results / "r.png"
+            write_image(Image(_photo()), out)
+            return out
+
+        return {}, run
+
+    monkeypatch.setattr(app_module, "plan_job", plan)
+    with TestClient(create_app(Settings(results_dir=tmp_path / "r"))) as c:
+        first = c.post("/api/jobs", data={"task": "upscale"}).json()
+        r = c.get(f"/api/jobs/{first['id']}/result")
+        assert r.status_code == 409 and "no result" in r.json()["error"]
+        second = c.post("/api/jobs", data={"task": "upscale"}).json()
+        assert c.delete(f"/api/jobs/{second['id']}").json()["state"] == "cancelled"  # queued
+        gate.set()
+        for _ in range(200):
+            if c.get(f"/api/jobs/{first['id']}").json()["state"] == "done":
+                break
+            time.sleep(0.02)
+        assert c.get(f"/api/jobs/{first['id']}/result").status_code == 200
+        assert c.get(f"/api/jobs/{second['id']}/result").status_code == 409
 
 
 def test_token(tmp_path):

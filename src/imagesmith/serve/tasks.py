@@ -207,7 +207,7 @@ def _plan_upscale(task, fields, image, model, results, cache) -> tuple[dict, Run
     }
 
     def make() -> UpscalePipeline:
-        kind = None if model else "real" if task == "restore" else None
+        kind = "real" if task == "restore" and not model else None
         pipe = UpscalePipeline.from_pretrained(
             model, scale=None if model else scale, kind=kind, strength=strength
         )
