@@ -117,9 +117,9 @@ def _models(scale: int) -> list[str]:
     real = [
         n
         for n, e in sorted(entries.items())
-        if e.get("scale") == scale and (e.get("default") or e.get("kind", "").startswith("real"))
+        if e.get("scale") == scale and e.get("kind", "").startswith("real")
     ]
-    return trained + [n for n in real if n not in trained]
+    return trained + real
 
 
 def run_demo(out_dir: Path | None = None) -> Path:
@@ -150,7 +150,10 @@ def run_demo(out_dir: Path | None = None) -> Path:
                 row.append((f"{name}\ninput x{s} (nearest)", _cell(near, top, left)))
             for k, (label, sr) in enumerate(results):
                 psnr, _ = rw_score(sr, hr)
-                write_image(_to_image(sr, gray), out / label / f"{name}_x{s}.png", overwrite=True)
+                if s > 1 or k > 0:  # at x1 the first column is the input, written above
+                    write_image(
+                        _to_image(sr, gray), out / label / f"{name}_x{s}.png", overwrite=True
+                    )
                 first = f"{name}: " if s == 1 and k == 0 else ""
                 row.append((f"{first}{label}\n{psnr:.2f} dB", _cell(sr, top, left)))
             row.append(("original", _cell(hr, top, left)))
